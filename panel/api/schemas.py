@@ -1,0 +1,85 @@
+"""Pydantic schemas: the single source for input validation *and* the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["admin", "organizer", "facilitator", "citizen", "mission", "observer"]
+PanelStatus = Literal["draft", "recruiting", "selected", "deliberating", "voting", "reporting", "closed"]
+LangCode = str
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PanelCreate(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    question: str = Field(min_length=1, max_length=5000)
+    mandate: str = Field(default="", max_length=10000)
+    size: int = Field(ge=1, le=10000, strict=True)
+    languages: list[LangCode] = Field(default_factory=lambda: ["en"], min_length=1, max_length=20)
+
+
+class PanelUpdate(Strict):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    question: str | None = Field(default=None, min_length=1, max_length=5000)
+    mandate: str | None = Field(default=None, max_length=10000)
+    size: int | None = Field(default=None, ge=1, le=10000, strict=True)
+    languages: list[LangCode] | None = Field(default=None, min_length=1, max_length=20)
+    status: PanelStatus | None = None
+
+
+class PanelOut(BaseModel):
+    id: int
+    slug: str
+    title: str
+    question: str
+    mandate: str
+    size: int
+    languages: list[str]
+    status: PanelStatus
+    created_at: datetime
+
+
+class UserCreate(Strict):
+    email: str = Field(min_length=3, max_length=254)
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+    locale: str = Field(default="en", max_length=10)
+    timezone: str = Field(default="UTC", max_length=64)
+    mission_id: int | None = None
+
+
+class UserUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    locale: str | None = Field(default=None, max_length=10)
+    timezone: str | None = Field(default=None, max_length=64)
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: Role
+    locale: str
+    timezone: str
+    active: bool
+    mission_id: int | None
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None
+
+
+class Error(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,31 @@
+"""Security headers on every response."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            # Behind HTTPS (ProxyFix) cookies must be Secure even if the config forgot it.
+            cookies = h.getlist("Set-Cookie")
+            if cookies:
+                h.remove("Set-Cookie")
+                for c in cookies:
+                    h.add("Set-Cookie", c if "; Secure" in c else c + "; Secure")
+        return response

@@ -1,0 +1,1 @@
+"""Business logic. Services take plain arguments, own the transaction and write the audit log."""

@@ -1,0 +1,186 @@
+"""Shared machinery: the type model of a pool, the panel-pricing MILP and LP helpers.
+
+People with identical feature vectors are interchangeable, so every algorithm works over *types*:
+a panel is a count vector ``c`` (``c[t]`` people of type ``t``) and everybody of a type gets the
+same probability ``E[c[t]] / n[t]``. With households switched on, people who share an address
+with someone else become their own type (count 1) and each household adds a row ``sum c <= 1``;
+everyone else is still grouped by feature vector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from sortition.errors import SelectionError
+from sortition.types import Pool, Quota
+
+EPS = 1e-7  # pricing / convergence tolerance on probabilities
+MIP_GAP = 1e-9
+
+
+@dataclass
+class TypeModel:
+    """A pool reduced to types with the linear constraints every panel must meet."""
+
+    size: int
+    counts: np.ndarray  # n[t], number of people of each type
+    members: list[list[int]]  # indices into pool.people, per type
+    quota_keys: list[tuple[str, str]]
+    quota_matrix: sparse.csr_matrix  # rows: feature values, cols: types (0/1)
+    lo: np.ndarray
+    hi: np.ndarray
+    household_matrix: sparse.csr_matrix | None
+    _constraints: list[LinearConstraint] = field(default_factory=list, repr=False)
+
+    @property
+    def num_types(self) -> int:
+        return int(self.counts.shape[0])
+
+    def constraints(self) -> list[LinearConstraint]:
+        if not self._constraints:
+            t = self.num_types
+            self._constraints.append(LinearConstraint(np.ones((1, t)), self.size, self.size))
+            self._constraints.append(LinearConstraint(self.quota_matrix, self.lo, self.hi))
+            if self.household_matrix is not None and self.household_matrix.shape[0]:
+                self._constraints.append(LinearConstraint(self.household_matrix, -np.inf, 1))
+        return self._constraints
+
+    def meets_quotas(self, counts: np.ndarray) -> bool:
+        per_value = self.quota_matrix @ counts
+        ok = bool(np.all(per_value >= self.lo) and np.all(per_value <= self.hi))
+        ok = ok and int(counts.sum()) == self.size and bool(np.all(counts <= self.counts)) and bool(np.all(counts >= 0))
+        if self.household_matrix is not None and self.household_matrix.shape[0]:
+            ok = ok and bool(np.all(self.household_matrix @ counts <= 1))
+        return ok
+
+
+def build_type_model(pool: Pool, size: int, quotas: list[Quota] | None = None) -> TypeModel:
+    """Group the pool into types and build the quota rows (``quotas`` overrides the pool's)."""
+    cats = pool.categories
+    quota_list = quotas if quotas is not None else cats.quota_list()
+    households: dict[tuple[str, ...], list[int]] = {}
+    for i, person in enumerate(pool.people):
+        if person.household is not None:
+            households.setdefault(person.household, []).append(i)
+    shared = {i for members in households.values() if len(members) > 1 for i in members}
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for i, person in enumerate(pool.people):
+        key: tuple[object, ...] = ("~", person.id) if i in shared else (person.values,)
+        groups.setdefault(key, []).append(i)
+    keys = sorted(groups, key=lambda k: (len(k), str(k)))
+    members = [groups[k] for k in keys]
+    counts = np.array([len(m) for m in members], dtype=np.int64)
+    fidx = {f: j for j, f in enumerate(cats.features)}
+    rows, cols = [], []
+    for r, q in enumerate(quota_list):
+        j = fidx[q.feature]
+        for t, mem in enumerate(members):
+            if pool.people[mem[0]].values[j] == q.value:
+                rows.append(r)
+                cols.append(t)
+    qm = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(quota_list), len(members)))
+    type_of = {i: t for t, mem in enumerate(members) for i in mem}
+    hh_rows = [sorted({type_of[i] for i in mem}) for mem in households.values() if len(mem) > 1]
+    hm = None
+    if hh_rows:
+        r_idx = [r for r, ts in enumerate(hh_rows) for _ in ts]
+        c_idx = [t for ts in hh_rows for t in ts]
+        hm = sparse.csr_matrix((np.ones(len(c_idx)), (r_idx, c_idx)), shape=(len(hh_rows), len(members)))
+    return TypeModel(
+        size=size,
+        counts=counts,
+        members=members,
+        quota_keys=[(q.feature, q.value) for q in quota_list],
+        quota_matrix=qm,
+        lo=np.array([q.min for q in quota_list], dtype=float),
+        hi=np.array([q.max for q in quota_list], dtype=float),
+        household_matrix=hm,
+    )
+
+
+def best_panel(model: TypeModel, weights: np.ndarray, time_limit: float | None = None) -> np.ndarray | None:
+    """The panel (count vector) maximising ``weights @ c``, or None if no panel meets the quotas."""
+    options: dict[str, object] = {"mip_rel_gap": MIP_GAP}
+    if time_limit is not None:
+        options["time_limit"] = time_limit
+    res = milp(
+        -np.asarray(weights, dtype=float),
+        constraints=model.constraints(),
+        integrality=np.ones(model.num_types),
+        bounds=Bounds(np.zeros(model.num_types), model.counts.astype(float)),
+        options=options,
+    )
+    if res.x is None:
+        if res.status == 2:  # infeasible
+            return None
+        raise SelectionError(f"the panel-finding MILP failed: {res.message}", code="solver_failed")
+    return np.rint(res.x).astype(np.int64)
+
+
+class PanelSet:
+    """Distinct panels found so far, as count vectors, with their probability matrix ``c[t]/n[t]``."""
+
+    def __init__(self, model: TypeModel) -> None:
+        self.model = model
+        self.panels: list[np.ndarray] = []
+        self._seen: set[bytes] = set()
+        self._matrix: sparse.csc_matrix | None = None
+        self._in_matrix = 0
+
+    def add(self, counts: np.ndarray) -> bool:
+        key = counts.tobytes()
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        self.panels.append(counts)
+        return True
+
+    def __len__(self) -> int:
+        return len(self.panels)
+
+    def matrix(self) -> sparse.csc_matrix:
+        """Types × panels matrix with entry ``c[t] / n[t]`` (each column sums to the panel size over n)."""
+        if self._matrix is None or self._in_matrix < len(self.panels):
+            new = np.stack(self.panels[self._in_matrix :], axis=1) / self.model.counts[:, None]
+            block = sparse.csc_matrix(new)
+            self._matrix = block if self._matrix is None else sparse.hstack([self._matrix, block], format="csc")
+            self._in_matrix = len(self.panels)
+        return self._matrix
+
+
+def initial_panels(model: TypeModel, panels: PanelSet, rng: np.random.Generator) -> np.ndarray:
+    """Find panels until every type that can be selected at all is in one; returns the coverable mask.
+
+    Each MILP rewards the types not yet covered (weight 1/n so small types are not crowded out by
+    large ones), so few MILPs cover everyone; when a MILP covers nobody new, the remaining types
+    are in no feasible panel at all and will get probability 0.
+    """
+    covered = np.zeros(model.num_types, dtype=bool)
+    for c in panels.panels:
+        covered |= c > 0
+    while not covered.all():
+        weights = np.where(covered, 0.0, 1.0 / model.counts) * (1.0 + 0.01 * rng.random(model.num_types))
+        c = best_panel(model, weights)
+        if c is None:
+            raise SelectionError("no panel meets the quotas", code="infeasible")
+        if not np.any((c > 0) & ~covered):
+            break
+        panels.add(c)
+        covered |= c > 0
+    return covered
+
+
+def probabilities_from(panels: PanelSet, x: np.ndarray) -> np.ndarray:
+    """Per-type selection probability of the distribution ``x`` over ``panels``."""
+    return np.asarray(panels.matrix() @ x).ravel()
+
+
+def person_probabilities(model: TypeModel, type_probs: np.ndarray, num_people: int) -> np.ndarray:
+    out = np.zeros(num_people)
+    for t, mem in enumerate(model.members):
+        out[mem] = type_probs[t]
+    return out

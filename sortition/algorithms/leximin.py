@@ -1,0 +1,129 @@
+"""LEXIMIN (Flanigan, Gölz, Gupta, Hennig, Procaccia, Nature 2021) over types, solved with HiGHS.
+
+Stage after stage, maximise the lowest selection probability among the types not yet fixed, keeping
+every fixed type at (at least) its fixed level. Each stage is a linear program over a growing set of
+panels (column generation): the LP's duals weigh the types, and a MILP finds the panel with the
+largest dual weight; if that panel beats the LP's bound it is added, otherwise the stage is optimal
+and every type with a positive dual must sit exactly at the stage's optimum in every optimal
+solution, so it is fixed there. Working on types (not people) keeps the LPs and MILPs small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+
+from sortition.algorithms.common import (
+    EPS,
+    PanelSet,
+    TypeModel,
+    best_panel,
+    initial_panels,
+)
+from sortition.errors import SelectionError
+
+DUAL_FIX = 1e-6  # a dual weight above this marks a type as tight at the optimum
+MAX_ROUNDS = 100_000
+
+
+@dataclass
+class StageSolution:
+    z: float
+    x: np.ndarray
+    duals: np.ndarray  # per type (zero for types outside the LP)
+    cap: float
+
+
+def solve_stage(
+    panels: PanelSet, active: np.ndarray, fixed: np.ndarray, fixed_mask: np.ndarray
+) -> StageSolution:
+    """Restricted primal: max z s.t. p_t >= z (active, unfixed), p_t >= fixed_t (fixed), sum x = 1."""
+    m = panels.matrix()
+    num_panels = m.shape[1]
+    free_idx = np.flatnonzero(active & ~fixed_mask)
+    fix_idx = np.flatnonzero(active & fixed_mask)
+    rows = np.concatenate([free_idx, fix_idx])
+    a_ub = sparse.hstack(
+        [-m[rows, :], sparse.csc_matrix(np.concatenate([np.ones(len(free_idx)), np.zeros(len(fix_idx))])[:, None])],
+        format="csc",
+    )
+    targets = fixed[fix_idx].copy()
+    a_eq = sparse.csc_matrix(np.concatenate([np.ones(num_panels), [0.0]])[None, :])
+    cost = np.zeros(num_panels + 1)
+    cost[-1] = -1.0
+    for attempt in range(8):
+        b_ub = np.concatenate([np.zeros(len(free_idx)), -targets])
+        res = linprog(
+            cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method="highs"
+        )
+        if res.status == 0:
+            break
+        # Fixed levels come from earlier LPs; rounding can make them a hair too high to reach again.
+        targets = np.maximum(targets - 10.0 ** (attempt - 9), 0.0)
+    else:
+        raise SelectionError(f"the LEXIMIN linear program failed: {res.message}", code="solver_failed")
+    fixed[fix_idx] = np.minimum(fixed[fix_idx], targets)
+    duals = np.zeros(len(active))
+    duals[rows] = -np.asarray(res.ineqlin.marginals)
+    return StageSolution(float(res.x[-1]), np.asarray(res.x[:-1]), np.maximum(duals, 0.0), float(-res.eqlin.marginals[0]))
+
+
+def column_generation(
+    model: TypeModel, panels: PanelSet, active: np.ndarray, fixed: np.ndarray, fixed_mask: np.ndarray
+) -> StageSolution:
+    """Add pricing panels until none improves the restricted LP; returns the stage optimum."""
+    for _ in range(MAX_ROUNDS):
+        sol = solve_stage(panels, active, fixed, fixed_mask)
+        weights = sol.duals / model.counts
+        c = best_panel(model, weights)
+        if c is None:  # pragma: no cover - feasibility was established before
+            raise SelectionError("no panel meets the quotas", code="infeasible")
+        if float(weights @ c) <= sol.cap + EPS or not panels.add(c):
+            return sol
+    raise SelectionError("column generation did not converge", code="no_convergence")  # pragma: no cover
+
+
+def leximin(model: TypeModel, panels: PanelSet, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, int]]:
+    """LEXIMIN distribution over ``panels`` (extended in place).
+
+    Returns:
+        ``x`` (probability of each panel in ``panels.panels``) and statistics.
+    """
+    active = initial_panels(model, panels, rng)
+    num_types = model.num_types
+    fixed = np.zeros(num_types)
+    fixed_mask = ~active  # types in no feasible panel are fixed at probability 0
+    stages = 0
+    sol = None
+    while not fixed_mask.all():
+        stages += 1
+        sol = column_generation(model, panels, active, fixed, fixed_mask)
+        tight = (sol.duals > DUAL_FIX) & ~fixed_mask
+        if not tight.any():
+            tight = np.zeros(num_types, dtype=bool)
+            tight[int(np.argmax(np.where(fixed_mask, -1.0, sol.duals)))] = True
+        fixed[tight] = sol.z
+        fixed_mask |= tight
+    if sol is None:  # pragma: no cover - there is always at least one coverable type
+        raise SelectionError("nothing to select", code="empty")
+    x = final_distribution(panels, active, fixed)
+    return x, {"stages": stages, "panels_generated": len(panels), "types": num_types}
+
+
+def final_distribution(panels: PanelSet, active: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    """A distribution meeting every fixed level, minimising the largest shortfall (for numerical safety)."""
+    m = panels.matrix()
+    idx = np.flatnonzero(active)
+    num_panels = m.shape[1]
+    a_ub = sparse.hstack([-m[idx, :], sparse.csc_matrix(-np.ones((len(idx), 1)))], format="csc")
+    a_eq = sparse.csc_matrix(np.concatenate([np.ones(num_panels), [0.0]])[None, :])
+    cost = np.zeros(num_panels + 1)
+    cost[-1] = 1.0
+    res = linprog(cost, A_ub=a_ub, b_ub=-fixed[idx], A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method="highs")
+    if res.status != 0:
+        raise SelectionError(f"the final LEXIMIN program failed: {res.message}", code="solver_failed")
+    x = np.clip(np.asarray(res.x[:-1]), 0.0, None)
+    return x / x.sum()

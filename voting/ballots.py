@@ -1,0 +1,391 @@
+"""Ballot parsing: JSON lines or Python dicts → an aggregated :mod:`voting.profiles` profile.
+
+Ballot shapes (one JSON object per line, the DESIGN.md contract)::
+
+    {"choice": "yes"}                       yes / no / abstain
+    {"approve": ["a", "c"]}                 approval
+    {"scores": {"a": 4, "b": 0}}            score, integers in the declared range
+    {"ranking": ["a", ["b", "c"], "d"]}     ranked; nested list = tie; unlisted = below all listed
+    {"grades": {"a": "good"}}               majority judgment, grades from the declared scale
+
+A ballot may also carry an ``"id"`` or ``"receipt"`` field, which is ignored.  Every ballot
+of a profile must have the same type.  Errors name the 1-based line (or list position) and
+the field.  Identical raw lines are counted once and parsed once: the counting works on the
+aggregated profile anyway, so a million identical lines cost one ``json.loads``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain, repeat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import BallotError
+from .profiles import CHOICES, ApprovalProfile, ChoiceProfile, GradeProfile, Profile, RankedProfile, ScoreProfile
+
+KINDS: dict[str, str] = {
+    "choice": "choice",
+    "approve": "approval",
+    "scores": "score",
+    "ranking": "ranked",
+    "grades": "grades",
+}
+IGNORED_FIELDS = frozenset({"id", "receipt"})
+DEFAULT_SCORE_RANGE = (0, 5)
+DEFAULT_GRADE_SCALE: tuple[str, ...] = ("reject", "poor", "acceptable", "good", "very good", "excellent")
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return out
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs_hook)
+
+
+def parse_ballots(
+    ballots: Iterable[Mapping[str, Any]],
+    *,
+    candidates: Sequence[str] | None = None,
+    score_range: tuple[int, int] = DEFAULT_SCORE_RANGE,
+    grade_scale: Sequence[str] = DEFAULT_GRADE_SCALE,
+    kind: str | None = None,
+) -> Profile:
+    """Build a profile from ballots given as Python dicts (the app's entry point).
+
+    Args:
+        ballots: one mapping per voter, in the JSON-lines shapes above.
+        candidates: the allowed candidates, in display order; default = names found, sorted.
+        score_range: inclusive integer range for score ballots.
+        grade_scale: grade names from worst to best for majority-judgment ballots.
+        kind: expected ballot type (``ranked``, ``approval``, ``score``, ``grades``, ``choice``);
+            default = the type of the first ballot.
+
+    Returns:
+        An aggregated profile.
+
+    Raises:
+        BallotError: with ``line`` = 1-based position in ``ballots`` and ``field``.
+    """
+    items = list(ballots)
+    weights = np.ones(len(items), dtype=np.int64)
+    return _encode(items, weights, lambda u: u + 1, candidates, score_range, tuple(grade_scale), kind)
+
+
+def parse_jsonl(
+    text: str | Iterable[str],
+    *,
+    candidates: Sequence[str] | None = None,
+    score_range: tuple[int, int] = DEFAULT_SCORE_RANGE,
+    grade_scale: Sequence[str] = DEFAULT_GRADE_SCALE,
+    kind: str | None = None,
+) -> Profile:
+    """Build a profile from JSON lines (a string or an iterable of lines); blank lines are skipped.
+
+    Raises:
+        BallotError: with ``line`` = 1-based line number and ``field``.
+    """
+    lines = text.splitlines() if isinstance(text, str) else list(text)
+    stripped = [line.strip() for line in lines]
+    counts = Counter(stripped)
+    counts.pop("", None)
+    uniq = list(counts)
+    weights = np.fromiter(counts.values(), dtype=np.int64, count=len(uniq))
+    first_line: dict[str, int] = {}
+
+    def line_of(u: int) -> int:
+        if not first_line:
+            for i, s in enumerate(stripped):
+                first_line.setdefault(s, i + 1)
+        return first_line[uniq[u]]
+
+    items = _decode_all(uniq, line_of)
+    return _encode(items, weights, line_of, candidates, score_range, tuple(grade_scale), kind)
+
+
+def read_ballots_file(path: str | Path, **options: Any) -> Profile:
+    """Read a JSON-lines ballot file; see :func:`parse_jsonl` for the options."""
+    with open(path, encoding="utf-8") as fh:
+        return parse_jsonl(fh.read(), **options)
+
+
+def _decode_all(uniq: list[str], line_of: Any) -> list[Any]:
+    # One json.loads over the joined lines is much cheaper than one call per line; if it fails or a
+    # line holds more than one value, decode line by line to name the offending line.
+    try:
+        items = _DECODER.decode("[" + ",".join(uniq) + "]") if uniq else []
+        if isinstance(items, list) and len(items) == len(uniq):
+            return items
+    except (ValueError, RecursionError):
+        pass
+    out: list[Any] = []
+    for u, s in enumerate(uniq):
+        try:
+            out.append(_DECODER.decode(s))
+        except _DuplicateKey as exc:
+            raise BallotError(f"duplicate key {exc.args[0]!r} in ballot", line_of(u), str(exc.args[0])) from None
+        except (ValueError, RecursionError) as exc:
+            raise BallotError(f"malformed JSON ({exc})", line_of(u)) from None
+    return out
+
+
+def _ballot_kind(item: Any, line: int) -> tuple[str, str]:
+    if not isinstance(item, dict):
+        raise BallotError("a ballot must be a JSON object", line)
+    keys = [k for k in item if k not in IGNORED_FIELDS]
+    known = [k for k in keys if k in KINDS]
+    unknown = [k for k in keys if k not in KINDS]
+    if unknown:
+        raise BallotError(f"unknown field {unknown[0]!r}", line, unknown[0])
+    if len(known) != 1:
+        raise BallotError(
+            "a ballot needs exactly one of " + ", ".join(repr(k) for k in KINDS), line, known[1] if known else None
+        )
+    return known[0], KINDS[known[0]]
+
+
+def _encode(
+    items: list[Any],
+    weights: np.ndarray[Any, Any],
+    line_of: Any,
+    candidates: Sequence[str] | None,
+    score_range: tuple[int, int],
+    scale: tuple[str, ...],
+    kind: str | None,
+) -> Profile:
+    if not items:
+        raise BallotError("no ballots")
+    key, first_kind = _ballot_kind(items[0], line_of(0))
+    expected = kind or first_kind
+    if expected not in KINDS.values():
+        raise BallotError(f"unknown ballot type {expected!r}")
+    # Fast check that every ballot has the same single key; slow path only to name the bad one.
+    if not all(type(it) is dict and len(it) == 1 and key in it for it in items) or expected != first_kind:
+        for u, it in enumerate(items):
+            _, k = _ballot_kind(it, line_of(u))
+            if k != expected:
+                raise BallotError(f"expected a {expected} ballot, got a {k} ballot", line_of(u), _field_for(k))
+    payload = [it[key] for it in items]
+    if candidates is not None:
+        cands = tuple(candidates)
+        if len(set(cands)) != len(cands):
+            raise BallotError("duplicate name in the candidate list")
+    else:
+        cands = None
+    if expected == "choice":
+        return _encode_choice(payload, weights, line_of)
+    if expected == "ranked":
+        return _encode_ranked(payload, weights, line_of, cands)
+    if expected == "approval":
+        return _encode_approval(payload, weights, line_of, cands)
+    return _encode_mapping(payload, weights, line_of, cands, expected, score_range, scale)
+
+
+def _field_for(kind: str) -> str:
+    return next(k for k, v in KINDS.items() if v == kind)
+
+
+def _encode_choice(payload: list[Any], weights: np.ndarray[Any, Any], line_of: Any) -> ChoiceProfile:
+    counts = dict.fromkeys(CHOICES, 0)
+    for u, choice in enumerate(payload):
+        if not isinstance(choice, str) or choice not in counts:
+            raise BallotError(f"choice must be one of {', '.join(CHOICES)}", line_of(u), "choice")
+        counts[choice] += int(weights[u])
+    return ChoiceProfile(counts)
+
+
+def _candidate_index(
+    names: Iterable[Any], cands: tuple[str, ...] | None
+) -> tuple[tuple[str, ...], dict[str, int]]:
+    if cands is None:
+        found = set(names)
+        bad = [n for n in found if not isinstance(n, str)]
+        if bad:
+            raise TypeError("non-string candidate")
+        cands = tuple(sorted(found))
+    return cands, {c: i for i, c in enumerate(cands)}
+
+
+def _flat_codes(
+    lists: list[Any], line_of: Any, cands: tuple[str, ...] | None, field: str
+) -> tuple[tuple[str, ...], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Map ballots that are flat lists of names to (candidates, lengths, codes); raise on bad input."""
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    flat = list(chain.from_iterable(lists))
+    cands, index = _candidate_index(flat, cands)
+    codes = np.fromiter(map(index.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+    return cands, lengths, codes
+
+
+def _check_rows(
+    lengths: np.ndarray[Any, Any],
+    codes: np.ndarray[Any, Any],
+    cands: tuple[str, ...],
+    line_of: Any,
+    field: str,
+    names: list[Any],
+) -> np.ndarray[Any, Any]:
+    """Shared checks: empty ballots, unknown and duplicate candidates.  Returns the row of each code."""
+    u_count = lengths.size
+    m = len(cands)
+    rows = np.repeat(np.arange(u_count), lengths)
+    bad_rows: list[tuple[int, str, str]] = []
+    empty = np.flatnonzero(lengths == 0)
+    if empty.size:
+        bad_rows.append((int(empty[0]), "empty ballot", field))
+    unknown = np.flatnonzero(codes < 0)
+    if unknown.size:
+        i = int(unknown[0])
+        bad_rows.append((int(rows[i]), f"unknown candidate {names[i]!r}", field))
+    if codes.size and not unknown.size:
+        lin = rows * m + codes
+        dup = np.flatnonzero(np.bincount(lin, minlength=u_count * m) > 1)
+        if dup.size:
+            u, c = divmod(int(dup[0]), m)
+            bad_rows.append((u, f"candidate {cands[c]!r} listed twice", field))
+    if bad_rows:
+        u, msg, fld = min(bad_rows, key=lambda t: line_of(t[0]))
+        raise BallotError(msg, line_of(u), fld)
+    return rows
+
+
+def _encode_approval(
+    payload: list[Any], weights: np.ndarray[Any, Any], line_of: Any, cands: tuple[str, ...] | None
+) -> ApprovalProfile:
+    for u, p in enumerate(payload):
+        if type(p) is not list:
+            raise BallotError("'approve' must be a list of candidate names", line_of(u), "approve")
+    try:
+        cands, lengths, codes = _flat_codes(payload, line_of, cands, "approve")
+    except TypeError:
+        u = next(u for u, p in enumerate(payload) if not all(isinstance(x, str) for x in p))
+        raise BallotError("'approve' must list candidate names (strings)", line_of(u), "approve") from None
+    flat = list(chain.from_iterable(payload))
+    m = len(cands)
+    rows = _check_rows(lengths, codes, cands, line_of, "approve", flat)
+    approved = np.zeros((lengths.size, m), dtype=bool)
+    approved[rows, codes] = True
+    return ApprovalProfile.build(cands, approved, weights)
+
+
+def _encode_ranked(
+    payload: list[Any], weights: np.ndarray[Any, Any], line_of: Any, cands: tuple[str, ...] | None
+) -> RankedProfile:
+    for u, p in enumerate(payload):
+        if type(p) is not list:
+            raise BallotError("'ranking' must be a list", line_of(u), "ranking")
+    try:
+        # Fast path: flat rankings (no ties inside the ballot); position = tier.
+        cands, lengths, codes = _flat_codes(payload, line_of, cands, "ranking")
+        flat: list[Any] = list(chain.from_iterable(payload))
+        tiers_flat = np.arange(codes.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        ntiers = lengths
+    except TypeError:
+        cands, lengths, codes, flat, tiers_flat, ntiers = _ranked_with_ties(payload, line_of, cands)
+    m = len(cands)
+    rows = _check_rows(lengths, codes, cands, line_of, "ranking", flat)
+    ranks = np.repeat(ntiers.astype(np.int16)[:, None], m, axis=1)
+    listed = np.zeros((lengths.size, m), dtype=bool)
+    ranks[rows, codes] = tiers_flat
+    listed[rows, codes] = True
+    return RankedProfile.build(cands, ranks, listed, weights)
+
+
+def _ranked_with_ties(
+    payload: list[Any], line_of: Any, cands: tuple[str, ...] | None
+) -> tuple[
+    tuple[str, ...], np.ndarray[Any, Any], np.ndarray[Any, Any], list[Any], np.ndarray[Any, Any], np.ndarray[Any, Any]
+]:
+    flat: list[Any] = []
+    tiers: list[int] = []
+    lengths: list[int] = []
+    ntiers: list[int] = []
+    for u, ranking in enumerate(payload):
+        n = 0
+        for t, entry in enumerate(ranking):
+            if isinstance(entry, str):
+                flat.append(entry)
+                tiers.append(t)
+                n += 1
+            elif type(entry) is list and entry and all(isinstance(x, str) for x in entry):
+                flat.extend(entry)
+                tiers.extend([t] * len(entry))
+                n += len(entry)
+            else:
+                raise BallotError(
+                    "ranking entries must be names or non-empty lists of tied names", line_of(u), "ranking"
+                )
+        lengths.append(n)
+        ntiers.append(len(ranking))
+    cands, index = _candidate_index(flat, cands)
+    codes = np.fromiter(map(index.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+    return (
+        cands,
+        np.asarray(lengths, dtype=np.int64),
+        codes,
+        flat,
+        np.asarray(tiers, dtype=np.int64),
+        np.asarray(ntiers, dtype=np.int64),
+    )
+
+
+def _encode_mapping(
+    payload: list[Any],
+    weights: np.ndarray[Any, Any],
+    line_of: Any,
+    cands: tuple[str, ...] | None,
+    kind: str,
+    score_range: tuple[int, int],
+    scale: tuple[str, ...],
+) -> ScoreProfile | GradeProfile:
+    field = _field_for(kind)
+    for u, p in enumerate(payload):
+        if type(p) is not dict:
+            raise BallotError(f"{field!r} must be an object mapping candidates to values", line_of(u), field)
+    keys = [list(p) for p in payload]
+    cands, lengths, codes = _flat_codes(keys, line_of, cands, field)
+    flat_keys = list(chain.from_iterable(keys))
+    m = len(cands)
+    rows = _check_rows(lengths, codes, cands, line_of, field, flat_keys)
+    values = list(chain.from_iterable(p.values() for p in payload))
+    low, high = score_range
+    if kind == "score":
+        ok = [type(v) is int and low <= v <= high for v in values]
+        fill = low
+        coded = values
+    else:
+        grade_index = {g: i for i, g in enumerate(scale)}
+        coded = [grade_index.get(v, -1) if isinstance(v, str) else -1 for v in values]
+        ok = [c >= 0 for c in coded]
+        fill = 0
+    if not all(ok):
+        bad = [j for j, good in enumerate(ok) if not good][:1000]
+        i = min(bad, key=lambda j: line_of(int(rows[j])))
+        where = f"{field}.{flat_keys[i]}"
+        if kind == "score":
+            msg = f"score {values[i]!r} for {flat_keys[i]!r} is not an integer in {low}..{high}"
+        else:
+            msg = f"grade {values[i]!r} for {flat_keys[i]!r} is not one of: {', '.join(scale)}"
+        raise BallotError(msg, line_of(int(rows[i])), where)
+    table = np.full((lengths.size, m), fill, dtype=np.int64)
+    present = np.zeros((lengths.size, m), dtype=bool)
+    table[rows, codes] = np.asarray(coded, dtype=np.int64)
+    present[rows, codes] = True
+    if kind == "score":
+        return ScoreProfile.build(cands, table, present, weights, low, high)
+    return GradeProfile.build(cands, table, present, weights, scale)

@@ -1,0 +1,177 @@
+"""Weighted profiles: identical ballots aggregated into one row with a weight.
+
+Every profile holds ``candidates`` (names, in a fixed order), one numpy row per *distinct*
+ballot and an ``int64`` ``weights`` vector (how many voters cast that ballot).  All rules
+count on these arrays, so the cost of a tally grows with the number of distinct ballots,
+not the number of voters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+import numpy as np
+from numpy.typing import NDArray
+
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+
+def _aggregate(rows: NDArray[np.generic], weights: IntArray) -> tuple[NDArray[np.generic], IntArray]:
+    """Merge identical rows, summing their weights; rows come back in sorted (canonical) order."""
+    if rows.shape[0] == 0:
+        return rows, weights
+    contiguous = np.ascontiguousarray(rows)
+    void = contiguous.view(np.dtype((np.void, contiguous.dtype.itemsize * contiguous.shape[1])))
+    _, first, inverse = np.unique(void.ravel(), return_index=True, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weights, minlength=first.size)
+    return contiguous[first], np.rint(summed).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class RankedProfile:
+    """Ranked ballots (weak orders, possibly truncated).
+
+    ``ranks[u, c]`` is the tier of candidate ``c`` on distinct ballot ``u`` (0 = top tier).
+    Candidates a ballot does not list share the tier just below its last listed tier, and
+    ``listed[u, c]`` is False for them: pairwise rules treat them as tied below every listed
+    candidate; IRV and plurality never count a ballot for an unlisted candidate.
+    """
+
+    candidates: tuple[str, ...]
+    ranks: NDArray[np.int16]
+    listed: BoolArray
+    weights: IntArray
+    kind: str = field(default="ranked", init=False)
+
+    @classmethod
+    def build(
+        cls, candidates: tuple[str, ...], ranks: NDArray[np.int16], listed: BoolArray, weights: IntArray
+    ) -> RankedProfile:
+        m = len(candidates)
+        rows = np.concatenate([ranks.astype(np.int16), listed.astype(np.int16)], axis=1)
+        merged, w = _aggregate(rows, weights.astype(np.int64))
+        return cls(candidates, merged[:, :m].astype(np.int16), merged[:, m:].astype(bool), w)
+
+    @property
+    def num_voters(self) -> int:
+        return int(self.weights.sum())
+
+    def support_matrix(self) -> IntArray:
+        """``S[a, b]`` = number of voters ranking ``a`` strictly above ``b`` (unlisted tie at the bottom)."""
+        m = len(self.candidates)
+        out = np.zeros((m, m), dtype=np.int64)
+        w = self.weights
+        for a in range(m):
+            above = self.ranks[:, a, None] < self.ranks
+            out[a] = w @ above.astype(np.int64)
+        return out
+
+    def margin_matrix(self) -> IntArray:
+        s = self.support_matrix()
+        return s - s.T
+
+
+@dataclass(frozen=True)
+class ApprovalProfile:
+    """Approval ballots: ``approved[u, c]`` is True when distinct ballot ``u`` approves ``c``."""
+
+    candidates: tuple[str, ...]
+    approved: BoolArray
+    weights: IntArray
+    kind: str = field(default="approval", init=False)
+
+    @classmethod
+    def build(cls, candidates: tuple[str, ...], approved: BoolArray, weights: IntArray) -> ApprovalProfile:
+        merged, w = _aggregate(approved.astype(bool), weights.astype(np.int64))
+        return cls(candidates, merged.astype(bool), w)
+
+    @property
+    def num_voters(self) -> int:
+        return int(self.weights.sum())
+
+
+@dataclass(frozen=True)
+class ScoreProfile:
+    """Score ballots on the integer range ``[low, high]``.
+
+    A candidate a ballot does not score counts as ``low`` (``scored[u, c]`` is False for it).
+    """
+
+    candidates: tuple[str, ...]
+    scores: IntArray
+    scored: BoolArray
+    weights: IntArray
+    low: int
+    high: int
+    kind: str = field(default="score", init=False)
+
+    @classmethod
+    def build(
+        cls,
+        candidates: tuple[str, ...],
+        scores: IntArray,
+        scored: BoolArray,
+        weights: IntArray,
+        low: int,
+        high: int,
+    ) -> ScoreProfile:
+        m = len(candidates)
+        rows = np.concatenate([scores.astype(np.int64), scored.astype(np.int64)], axis=1)
+        merged, w = _aggregate(rows, weights.astype(np.int64))
+        return cls(candidates, merged[:, :m].copy(), merged[:, m:].astype(bool), w, low, high)
+
+    @property
+    def num_voters(self) -> int:
+        return int(self.weights.sum())
+
+
+@dataclass(frozen=True)
+class GradeProfile:
+    """Majority-judgment grades.  ``scale`` lists grade names from worst to best; ``grades[u, c]``
+    is an index into it.  An ungraded candidate gets the worst grade (index 0)."""
+
+    candidates: tuple[str, ...]
+    grades: IntArray
+    graded: BoolArray
+    weights: IntArray
+    scale: tuple[str, ...]
+    kind: str = field(default="grades", init=False)
+
+    @classmethod
+    def build(
+        cls,
+        candidates: tuple[str, ...],
+        grades: IntArray,
+        graded: BoolArray,
+        weights: IntArray,
+        scale: tuple[str, ...],
+    ) -> GradeProfile:
+        m = len(candidates)
+        rows = np.concatenate([grades.astype(np.int64), graded.astype(np.int64)], axis=1)
+        merged, w = _aggregate(rows, weights.astype(np.int64))
+        return cls(candidates, merged[:, :m].copy(), merged[:, m:].astype(bool), w, scale)
+
+    @property
+    def num_voters(self) -> int:
+        return int(self.weights.sum())
+
+
+CHOICES: tuple[str, ...] = ("yes", "no", "abstain")
+
+
+@dataclass(frozen=True)
+class ChoiceProfile:
+    """Yes / no / abstain ballots, reduced to three counts."""
+
+    counts: dict[str, int]
+    candidates: tuple[str, ...] = CHOICES
+    kind: str = field(default="choice", init=False)
+
+    @property
+    def num_voters(self) -> int:
+        return sum(self.counts.values())
+
+
+Profile = Union[RankedProfile, ApprovalProfile, ScoreProfile, GradeProfile, ChoiceProfile]

@@ -179,7 +179,7 @@ def _encode(
         for u, it in enumerate(items):
             _, k = _ballot_kind(it, line_of(u))
             if k != expected:
-                raise BallotError(f"expected a {expected} ballot, got a {k} ballot", line_of(u), _field_for(k))
+                raise BallotError(f"expected {expected} ballots, got a {k} ballot", line_of(u), _field_for(k))
     payload = [it[key] for it in items]
     if candidates is not None:
         cands = tuple(candidates)

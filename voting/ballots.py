@@ -56,6 +56,7 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs_hook)
+_PLAIN = json.JSONDecoder()
 
 
 def parse_ballots(
@@ -100,18 +101,21 @@ def parse_jsonl(
     Raises:
         BallotError: with ``line`` = 1-based line number and ``field``.
     """
-    lines = text.splitlines() if isinstance(text, str) else list(text)
-    stripped = [line.strip() for line in lines]
-    counts = Counter(stripped)
-    counts.pop("", None)
+    lines = text.splitlines() if isinstance(text, str) else [line.rstrip("\r\n") for line in text]
+    counts: Counter[str] = Counter()
+    for raw, n in Counter(lines).items():
+        key = raw.strip()
+        if key:
+            counts[key] += n
     uniq = list(counts)
     weights = np.fromiter(counts.values(), dtype=np.int64, count=len(uniq))
     first_line: dict[str, int] = {}
 
     def line_of(u: int) -> int:
+        # Only needed to report an error: one scan of the lines, done lazily.
         if not first_line:
-            for i, s in enumerate(stripped):
-                first_line.setdefault(s, i + 1)
+            for i, raw in enumerate(lines):
+                first_line.setdefault(raw.strip(), i + 1)
         return first_line[uniq[u]]
 
     items = _decode_all(uniq, line_of)
@@ -127,8 +131,12 @@ def read_ballots_file(path: str | Path, **options: Any) -> Profile:
 def _decode_all(uniq: list[str], line_of: Any) -> list[Any]:
     # One json.loads over the joined lines is much cheaper than one call per line; if it fails or a
     # line holds more than one value, decode line by line to name the offending line.
+    # Duplicate keys only matter inside score/grade objects; checking them costs a hook call per
+    # object, so the plain decoder is used when the first ballot is of another type.
+    strict = bool(uniq) and ('"scores"' in uniq[0] or '"grades"' in uniq[0])
+    decoder = _DECODER if strict else _PLAIN
     try:
-        items = _DECODER.decode("[" + ",".join(uniq) + "]") if uniq else []
+        items = decoder.decode("[" + ",".join(uniq) + "]") if uniq else []
         if isinstance(items, list) and len(items) == len(uniq):
             return items
     except (ValueError, RecursionError):
@@ -144,17 +152,17 @@ def _decode_all(uniq: list[str], line_of: Any) -> list[Any]:
     return out
 
 
-def _ballot_kind(item: Any, line: int) -> tuple[str, str]:
+def _ballot_kind(item: Any, line_of: Any, u: int) -> tuple[str, str]:
     if not isinstance(item, dict):
-        raise BallotError("a ballot must be a JSON object", line)
+        raise BallotError("a ballot must be a JSON object", line_of(u))
     keys = [k for k in item if k not in IGNORED_FIELDS]
     known = [k for k in keys if k in KINDS]
     unknown = [k for k in keys if k not in KINDS]
     if unknown:
-        raise BallotError(f"unknown field {unknown[0]!r}", line, unknown[0])
+        raise BallotError(f"unknown field {unknown[0]!r}", line_of(u), unknown[0])
     if len(known) != 1:
         raise BallotError(
-            "a ballot needs exactly one of " + ", ".join(repr(k) for k in KINDS), line, known[1] if known else None
+            "a ballot needs exactly one of " + ", ".join(repr(k) for k in KINDS), line_of(u), known[1] if known else None
         )
     return known[0], KINDS[known[0]]
 
@@ -170,14 +178,14 @@ def _encode(
 ) -> Profile:
     if not items:
         raise BallotError("no ballots")
-    key, first_kind = _ballot_kind(items[0], line_of(0))
+    key, first_kind = _ballot_kind(items[0], line_of, 0)
     expected = kind or first_kind
     if expected not in KINDS.values():
         raise BallotError(f"unknown ballot type {expected!r}")
     # Fast check that every ballot has the same single key; slow path only to name the bad one.
     if not all(type(it) is dict and len(it) == 1 and key in it for it in items) or expected != first_kind:
         for u, it in enumerate(items):
-            _, k = _ballot_kind(it, line_of(u))
+            _, k = _ballot_kind(it, line_of, u)
             if k != expected:
                 raise BallotError(f"expected {expected} ballots, got a {k} ballot", line_of(u), _field_for(k))
     payload = [it[key] for it in items]

@@ -48,7 +48,7 @@ def group_results(
     cands = list(overall_profile.candidates) if not isinstance(overall_profile, ChoiceProfile) else None
     overall = tally(method_id, overall_profile, seats=seats)
     members: dict[str, list[Mapping[str, Any]]] = {}
-    for ballot, group in zip(ballots, groups):
+    for ballot, group in zip(ballots, groups, strict=False):
         members.setdefault(str(group), []).append(ballot)
     per_group = {
         g: tally(method_id, parse_ballots(bs, candidates=cands, **parse_options), seats=seats)
@@ -75,10 +75,10 @@ class SupportTable:
         return {
             "options": list(self.options),
             "groups": {
-                g: {"size": self.sizes[g], "support": dict(zip(self.options, self.share[i].tolist()))}
+                g: {"size": self.sizes[g], "support": dict(zip(self.options, self.share[i].tolist(), strict=False))}
                 for i, g in enumerate(self.groups)
             },
-            "overall": dict(zip(self.options, self.overall.tolist())),
+            "overall": dict(zip(self.options, self.overall.tolist(), strict=False)),
         }
 
 
@@ -97,7 +97,7 @@ def group_support(support: ArrayLike, groups: Sequence[str], options: Sequence[s
     return SupportTable(
         tuple(options),
         tuple(str(x) for x in labels),
-        {str(g): int(s) for g, s in zip(labels, sizes)},
+        {str(g): int(s) for g, s in zip(labels, sizes, strict=False)},
         sums / sizes[:, None],
         values.mean(axis=0) if len(groups) else np.zeros(len(options)),
     )

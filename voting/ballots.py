@@ -26,7 +26,15 @@ from typing import Any
 import numpy as np
 
 from .errors import BallotError
-from .profiles import CHOICES, ApprovalProfile, ChoiceProfile, GradeProfile, Profile, RankedProfile, ScoreProfile
+from .profiles import (
+    CHOICES,
+    ApprovalProfile,
+    ChoiceProfile,
+    GradeProfile,
+    Profile,
+    RankedProfile,
+    ScoreProfile,
+)
 
 KINDS: dict[str, str] = {
     "choice": "choice",
@@ -131,13 +139,10 @@ def read_ballots_file(path: str | Path, **options: Any) -> Profile:
 def _decode_all(uniq: list[str], line_of: Any) -> list[Any]:
     # One json.loads over the joined lines is much cheaper than one call per line; if it fails or a
     # line holds more than one value, decode line by line to name the offending line.
-    # Duplicate keys only matter inside score/grade objects; checking them costs a hook call per
-    # object, so the plain decoder is used when the first ballot is of another type.
-    strict = bool(uniq) and ('"scores"' in uniq[0] or '"grades"' in uniq[0])
-    decoder = _DECODER if strict else _PLAIN
     try:
-        items = decoder.decode("[" + ",".join(uniq) + "]") if uniq else []
+        items = _PLAIN.decode("[" + ",".join(uniq) + "]") if uniq else []
         if isinstance(items, list) and len(items) == len(uniq):
+            _check_duplicate_keys(uniq, items, line_of)
             return items
     except (ValueError, RecursionError):
         pass
@@ -150,6 +155,25 @@ def _decode_all(uniq: list[str], line_of: Any) -> list[Any]:
         except (ValueError, RecursionError) as exc:
             raise BallotError(f"malformed JSON ({exc})", line_of(u)) from None
     return out
+
+
+def _check_duplicate_keys(uniq: list[str], items: list[Any], line_of: Any) -> None:
+    """json.loads silently keeps the last of duplicate keys ({"a": 1, "a": 5}); catch that.
+
+    Cheap screen: a line has as many ``":`` as keys unless it repeats a key (or has unusual
+    spacing / quotes inside names); only lines failing the screen are re-decoded strictly.
+    """
+    for u, (line, item) in enumerate(zip(uniq, items, strict=False)):
+        keys = len(item) if type(item) is dict else 0
+        if keys:
+            for value in item.values():
+                if type(value) is dict:
+                    keys += len(value)
+        if line.count('":') != keys:
+            try:
+                _DECODER.decode(line)
+            except _DuplicateKey as exc:
+                raise BallotError(f"duplicate key {exc.args[0]!r} in ballot", line_of(u), str(exc.args[0])) from None
 
 
 def _ballot_kind(item: Any, line_of: Any, u: int) -> tuple[str, str]:
@@ -373,16 +397,22 @@ def _encode_mapping(
     values = list(chain.from_iterable(p.values() for p in payload))
     low, high = score_range
     if kind == "score":
-        ok = [type(v) is int and low <= v <= high for v in values]
         fill = low
-        coded = values
+        if set(map(type, values)) <= {int}:
+            coded_arr = np.fromiter(values, dtype=np.int64, count=len(values))
+            ok_arr = (coded_arr >= low) & (coded_arr <= high)
+        else:
+            ok_arr = np.fromiter((type(v) is int and low <= v <= high for v in values), dtype=bool, count=len(values))
+            coded_arr = np.fromiter((v if ok else low for v, ok in zip(values, ok_arr, strict=False)), dtype=np.int64,
+                                    count=len(values))
     else:
         grade_index = {g: i for i, g in enumerate(scale)}
-        coded = [grade_index.get(v, -1) if isinstance(v, str) else -1 for v in values]
-        ok = [c >= 0 for c in coded]
+        coded_arr = np.fromiter((grade_index.get(v, -1) if isinstance(v, str) else -1 for v in values),
+                                dtype=np.int64, count=len(values))
+        ok_arr = coded_arr >= 0
         fill = 0
-    if not all(ok):
-        bad = [j for j, good in enumerate(ok) if not good][:1000]
+    if not ok_arr.all():
+        bad = np.flatnonzero(~ok_arr)[:1000].tolist()
         i = min(bad, key=lambda j: line_of(int(rows[j])))
         where = f"{field}.{flat_keys[i]}"
         if kind == "score":
@@ -392,7 +422,7 @@ def _encode_mapping(
         raise BallotError(msg, line_of(int(rows[i])), where)
     table = np.full((lengths.size, m), fill, dtype=np.int64)
     present = np.zeros((lengths.size, m), dtype=bool)
-    table[rows, codes] = np.asarray(coded, dtype=np.int64)
+    table[rows, codes] = coded_arr
     present[rows, codes] = True
     if kind == "score":
         return ScoreProfile.build(cands, table, present, weights, low, high)

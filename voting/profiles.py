@@ -9,7 +9,6 @@ not the number of voters.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -120,7 +119,7 @@ class ScoreProfile:
         m = len(candidates)
         rows = np.concatenate([scores.astype(np.int64), scored.astype(np.int64)], axis=1)
         merged, w = _aggregate(rows, weights.astype(np.int64))
-        return cls(candidates, merged[:, :m].copy(), merged[:, m:].astype(bool), w, low, high)
+        return cls(candidates, merged[:, :m].astype(np.int64), merged[:, m:].astype(bool), w, low, high)
 
     @property
     def num_voters(self) -> int:
@@ -151,7 +150,7 @@ class GradeProfile:
         m = len(candidates)
         rows = np.concatenate([grades.astype(np.int64), graded.astype(np.int64)], axis=1)
         merged, w = _aggregate(rows, weights.astype(np.int64))
-        return cls(candidates, merged[:, :m].copy(), merged[:, m:].astype(bool), w, scale)
+        return cls(candidates, merged[:, :m].astype(np.int64), merged[:, m:].astype(bool), w, scale)
 
     @property
     def num_voters(self) -> int:
@@ -174,4 +173,4 @@ class ChoiceProfile:
         return sum(self.counts.values())
 
 
-Profile = Union[RankedProfile, ApprovalProfile, ScoreProfile, GradeProfile, ChoiceProfile]
+Profile = RankedProfile | ApprovalProfile | ScoreProfile | GradeProfile | ChoiceProfile

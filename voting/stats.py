@@ -66,7 +66,7 @@ def stratum_weights(strata: Sequence[str], population_shares: Mapping[str, float
     if total_pop <= 0:
         raise VotingError("the strata on the panel have zero population share", field="population_shares")
     n = len(strata)
-    weights = {s: (present[s] / total_pop) / (int(c) / n) for s, c in zip(labels.tolist(), counts)}
+    weights = {s: (present[s] / total_pop) / (int(c) / n) for s, c in zip(labels.tolist(), counts, strict=False)}
     missing = tuple(sorted(s for s, v in population_shares.items() if v > 0 and s not in present))
     return weights, missing
 

@@ -24,7 +24,7 @@ from ..results import TallyResult, ranking_from_scores
 
 def _top(cands: tuple[str, ...], values: np.ndarray) -> tuple[str, ...]:
     best = values.max()
-    return tuple(c for c, v in zip(cands, values) if v == best)
+    return tuple(c for c, v in zip(cands, values, strict=False) if v == best)
 
 
 @register("approval", ("approval",), "most approvals")
@@ -37,7 +37,7 @@ def approval(profile: Profile) -> TallyResult:
         cands,
         _top(cands, counts),
         ranking_from_scores(cands, counts),
-        {c: float(v) for c, v in zip(cands, counts)},
+        {c: float(v) for c, v in zip(cands, counts, strict=False)},
         details={"voters": profile.num_voters},
     )
 
@@ -57,8 +57,8 @@ def score(profile: Profile) -> TallyResult:
         cands,
         _top(cands, sums),
         ranking_from_scores(cands, sums),
-        {c: float(v) for c, v in zip(cands, sums)},
-        details={"mean": {c: float(v) / n for c, v in zip(cands, sums)}},
+        {c: float(v) for c, v in zip(cands, sums, strict=False)},
+        details={"mean": {c: float(v) / n for c, v in zip(cands, sums, strict=False)}},
     )
 
 
@@ -96,6 +96,6 @@ def star(profile: Profile) -> TallyResult:
         cands,
         winners,
         ranking,
-        {c: float(v) for c, v in zip(cands, sums)},
+        {c: float(v) for c, v in zip(cands, sums, strict=False)},
         details={"runoffs": runoffs},
     )

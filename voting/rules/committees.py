@@ -52,7 +52,7 @@ def slate_result(
         cands,
         tuple(members),
         ranking,
-        {c: float(v) for c, v in zip(cands, counts)},
+        {c: float(v) for c, v in zip(cands, counts, strict=False)},
         committees=tuple(named),
         details={"committees_total": total if total is not None else len(named), **details},
     )

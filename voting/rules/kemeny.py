@@ -79,6 +79,7 @@ def kemeny(profile: Profile) -> TallyResult:
     cands = profile.candidates
     margins = profile.margin_matrix()
     winners, opt, unique = kemeny_best(margins, list(range(len(cands))))
+    ranking: tuple[tuple[str, ...], ...]
     if unique is not None:
         ranking = tuple((cands[i],) for i in unique)
     else:

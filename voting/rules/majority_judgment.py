@@ -54,6 +54,11 @@ def lower_median(counts: list[int]) -> int:
     return len(counts) - 1
 
 
+def _still_median(n: int, below: int, here: int, r: int) -> bool:
+    mid = (n - r - 1) // 2
+    return below <= mid < below + here - r
+
+
 def _runs(counts: list[int]) -> Iterator[tuple[int, int]]:
     """The majority-value sequence as runs ``(grade, length)``."""
     c = list(counts)
@@ -63,14 +68,10 @@ def _runs(counts: list[int]) -> Iterator[tuple[int, int]]:
         below = sum(c[:g])
         here = c[g]
 
-        def still_median(r: int) -> bool:
-            mid = (n - r - 1) // 2
-            return below <= mid < below + here - r
-
         lo, hi = 0, here - 1
-        while lo < hi:  # largest r with still_median(r); still_median(0) holds
+        while lo < hi:  # largest r with the median still at g after r removals; r = 0 holds
             mid_r = (lo + hi + 1) // 2
-            if still_median(mid_r):
+            if _still_median(n, below, here, mid_r):
                 lo = mid_r
             else:
                 hi = mid_r - 1

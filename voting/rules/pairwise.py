@@ -43,12 +43,16 @@ def condorcet_winners(margins: np.ndarray, idx: list[int]) -> list[int]:
 def copeland_points(margins: np.ndarray, idx: list[int]) -> np.ndarray:
     """Doubled Copeland points: 2 per win, 1 per tie (integers, exact)."""
     sub = margins[np.ix_(idx, idx)]
-    return 2 * (sub > 0).sum(axis=1) + (sub == 0).sum(axis=1) - 1
+    points: np.ndarray = 2 * (sub > 0).sum(axis=1) + (sub == 0).sum(axis=1) - 1
+    return points
 
 
 def minimax_defeat(margins: np.ndarray, idx: list[int]) -> np.ndarray:
     sub = margins[np.ix_(idx, idx)]
-    return np.maximum(sub.max(axis=0), 0) if len(idx) > 1 else np.zeros(1, dtype=np.int64)
+    if len(idx) < 2:
+        return np.zeros(1, dtype=np.int64)
+    out: np.ndarray = np.maximum(sub.max(axis=0), 0)
+    return out
 
 
 def _argbest(values: np.ndarray, idx: list[int], maximize: bool = True) -> list[int]:
@@ -66,7 +70,7 @@ def schulze_strengths(margins: np.ndarray, idx: list[int]) -> np.ndarray:
 
 def schulze_winners(margins: np.ndarray, idx: list[int]) -> list[int]:
     p = schulze_strengths(margins, idx)
-    beaten = (p.T > p).any(axis=1)
+    beaten: np.ndarray = np.asarray((p.T > p).any(axis=1))
     return [idx[i] for i in range(len(idx)) if not beaten[i]]
 
 
@@ -138,7 +142,7 @@ def condorcet(profile: Profile) -> TallyResult:
         profile,
         margins,
         condorcet_winners,
-        scores={c: float(v) for c, v in zip(profile.candidates, wins)},
+        scores={c: float(v) for c, v in zip(profile.candidates, wins, strict=False)},
         details={"condorcet_winner": profile.candidates[cw[0]] if len(cw) == 1 else None},
     )
 
@@ -156,7 +160,7 @@ def copeland(profile: Profile) -> TallyResult:
         cands,
         tuple(cands[i] for i in winners),
         ranking_from_scores(cands, pts),
-        {c: float(v) / 2 for c, v in zip(cands, pts)},
+        {c: float(v) / 2 for c, v in zip(cands, pts, strict=False)},
     )
 
 
@@ -173,7 +177,7 @@ def minimax(profile: Profile) -> TallyResult:
         cands,
         tuple(cands[i] for i in winners),
         ranking_from_scores(cands, -defeat),
-        {c: float(-v) for c, v in zip(cands, defeat)},
+        {c: float(-v) for c, v in zip(cands, defeat, strict=False)},
     )
 
 
@@ -188,7 +192,7 @@ def schulze(profile: Profile) -> TallyResult:
         profile,
         margins,
         schulze_winners,
-        scores={c: float(v) for c, v in zip(profile.candidates, beats)},
+        scores={c: float(v) for c, v in zip(profile.candidates, beats, strict=False)},
     )
 
 

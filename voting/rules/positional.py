@@ -50,7 +50,7 @@ def top_tier_counts(profile: RankedProfile, remaining: np.ndarray | None = None)
 def plurality(profile: Profile) -> TallyResult:
     if isinstance(profile, ChoiceProfile):
         yes, no = profile.counts["yes"], profile.counts["no"]
-        winners = ("yes",) if yes > no else ("no",) if no > yes else ("yes", "no")
+        winners: tuple[str, ...] = ("yes",) if yes > no else ("no",) if no > yes else ("yes", "no")
         ranking = (("yes",), ("no",)) if yes > no else (("no",), ("yes",)) if no > yes else (("yes", "no"),)
         return TallyResult(
             "plurality",
@@ -64,8 +64,8 @@ def plurality(profile: Profile) -> TallyResult:
     counts, scale = top_tier_counts(profile)
     best = counts.max()
     cands = profile.candidates
-    winners = tuple(c for c, v in zip(cands, counts) if v == best)
-    scores = {c: float(v) / scale for c, v in zip(cands, counts)}
+    winners = tuple(c for c, v in zip(cands, counts, strict=False) if v == best)
+    scores = {c: float(v) / scale for c, v in zip(cands, counts, strict=False)}
     return TallyResult("plurality", cands, winners, ranking_from_scores(cands, counts), scores)
 
 
@@ -76,6 +76,6 @@ def borda(profile: Profile) -> TallyResult:
     doubled = profile.margin_matrix().sum(axis=1) + (m - 1) * profile.num_voters
     best = doubled.max()
     cands = profile.candidates
-    winners = tuple(c for c, v in zip(cands, doubled) if v == best)
-    scores = {c: float(v) / 2 for c, v in zip(cands, doubled)}
+    winners = tuple(c for c, v in zip(cands, doubled, strict=False) if v == best)
+    scores = {c: float(v) / 2 for c, v in zip(cands, doubled, strict=False)}
     return TallyResult("borda", cands, winners, ranking_from_scores(cands, doubled), scores)

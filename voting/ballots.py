@@ -20,6 +20,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -110,11 +111,8 @@ def parse_jsonl(
         BallotError: with ``line`` = 1-based line number and ``field``.
     """
     lines = text.splitlines() if isinstance(text, str) else [line.rstrip("\r\n") for line in text]
-    counts: Counter[str] = Counter()
-    for raw, n in Counter(lines).items():
-        key = raw.strip()
-        if key:
-            counts[key] += n
+    counts: Counter[str] = Counter(map(str.strip, lines))
+    counts.pop("", None)
     uniq = list(counts)
     weights = np.fromiter(counts.values(), dtype=np.int64, count=len(uniq))
     first_line: dict[str, int] = {}
@@ -142,7 +140,8 @@ def _decode_all(uniq: list[str], line_of: Any) -> list[Any]:
     try:
         items = _PLAIN.decode("[" + ",".join(uniq) + "]") if uniq else []
         if isinstance(items, list) and len(items) == len(uniq):
-            _check_duplicate_keys(uniq, items, line_of)
+            if uniq and ('"scores"' in uniq[0] or '"grades"' in uniq[0]):
+                _check_duplicate_keys(uniq, items, line_of)
             return items
     except (ValueError, RecursionError):
         pass
@@ -206,13 +205,20 @@ def _encode(
     expected = kind or first_kind
     if expected not in KINDS.values():
         raise BallotError(f"unknown ballot type {expected!r}")
-    # Fast check that every ballot has the same single key; slow path only to name the bad one.
-    if not all(type(it) is dict and len(it) == 1 and key in it for it in items) or expected != first_kind:
+    # Fast check (C-level maps) that every ballot is an object with the same single key; the slow
+    # path runs only to name the bad ballot.
+    payload: list[Any] | None = None
+    if expected == first_kind and set(map(type, items)) == {dict} and set(map(len, items)) == {1}:
+        try:
+            payload = list(map(itemgetter(key), items))
+        except KeyError:
+            payload = None
+    if payload is None:
         for u, it in enumerate(items):
             _, k = _ballot_kind(it, line_of, u)
             if k != expected:
                 raise BallotError(f"expected {expected} ballots, got a {k} ballot", line_of(u), _field_for(k))
-    payload = [it[key] for it in items]
+        payload = [it[key] for it in items]
     if candidates is not None:
         cands = tuple(candidates)
         if len(set(cands)) != len(cands):
@@ -255,13 +261,13 @@ def _candidate_index(
 
 def _flat_codes(
     lists: list[Any], line_of: Any, cands: tuple[str, ...] | None, field: str
-) -> tuple[tuple[str, ...], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Map ballots that are flat lists of names to (candidates, lengths, codes); raise on bad input."""
+) -> tuple[tuple[str, ...], np.ndarray[Any, Any], np.ndarray[Any, Any], list[Any]]:
+    """Map ballots that are flat lists of names to (candidates, lengths, codes, names)."""
     lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     flat = list(chain.from_iterable(lists))
     cands, index = _candidate_index(flat, cands)
     codes = np.fromiter(map(index.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
-    return cands, lengths, codes
+    return cands, lengths, codes, flat
 
 
 def _check_rows(
@@ -303,11 +309,10 @@ def _encode_approval(
         if type(p) is not list:
             raise BallotError("'approve' must be a list of candidate names", line_of(u), "approve")
     try:
-        cands, lengths, codes = _flat_codes(payload, line_of, cands, "approve")
+        cands, lengths, codes, flat = _flat_codes(payload, line_of, cands, "approve")
     except TypeError:
         u = next(u for u, p in enumerate(payload) if not all(isinstance(x, str) for x in p))
         raise BallotError("'approve' must list candidate names (strings)", line_of(u), "approve") from None
-    flat = list(chain.from_iterable(payload))
     m = len(cands)
     rows = _check_rows(lengths, codes, cands, line_of, "approve", flat)
     approved = np.zeros((lengths.size, m), dtype=bool)
@@ -323,8 +328,7 @@ def _encode_ranked(
             raise BallotError("'ranking' must be a list", line_of(u), "ranking")
     try:
         # Fast path: flat rankings (no ties inside the ballot); position = tier.
-        cands, lengths, codes = _flat_codes(payload, line_of, cands, "ranking")
-        flat: list[Any] = list(chain.from_iterable(payload))
+        cands, lengths, codes, flat = _flat_codes(payload, line_of, cands, "ranking")
         tiers_flat = np.arange(codes.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         ntiers = lengths
     except TypeError:
@@ -389,12 +393,11 @@ def _encode_mapping(
     for u, p in enumerate(payload):
         if type(p) is not dict:
             raise BallotError(f"{field!r} must be an object mapping candidates to values", line_of(u), field)
-    keys = [list(p) for p in payload]
-    cands, lengths, codes = _flat_codes(keys, line_of, cands, field)
-    flat_keys = list(chain.from_iterable(keys))
+    # Iterating a dict yields its keys: _flat_codes works on the dicts directly (C-level chains).
+    cands, lengths, codes, flat_keys = _flat_codes(payload, line_of, cands, field)
     m = len(cands)
     rows = _check_rows(lengths, codes, cands, line_of, field, flat_keys)
-    values = list(chain.from_iterable(p.values() for p in payload))
+    values = list(chain.from_iterable(map(dict.values, payload)))
     low, high = score_range
     if kind == "score":
         fill = low

@@ -117,7 +117,8 @@ class ScoreProfile:
         high: int,
     ) -> ScoreProfile:
         m = len(candidates)
-        rows = np.concatenate([scores.astype(np.int64), scored.astype(np.int64)], axis=1)
+        small = np.int16 if scores.size == 0 or (scores.min() >= -(2**15) and scores.max() < 2**15) else np.int64
+        rows = np.concatenate([scores.astype(small), scored.astype(small)], axis=1)
         merged, w = _aggregate(rows, weights.astype(np.int64))
         return cls(candidates, merged[:, :m].astype(np.int64), merged[:, m:].astype(bool), w, low, high)
 
@@ -148,7 +149,7 @@ class GradeProfile:
         scale: tuple[str, ...],
     ) -> GradeProfile:
         m = len(candidates)
-        rows = np.concatenate([grades.astype(np.int64), graded.astype(np.int64)], axis=1)
+        rows = np.concatenate([grades.astype(np.int16), graded.astype(np.int16)], axis=1)
         merged, w = _aggregate(rows, weights.astype(np.int64))
         return cls(candidates, merged[:, :m].astype(np.int64), merged[:, m:].astype(bool), w, scale)
 

@@ -38,6 +38,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from .api import init_app as init_api
     init_api(app)
 
+    from deliberation import init_app as init_deliberation
+    init_deliberation(app)
+
     from . import cli
     cli.init_app(app)
     return app

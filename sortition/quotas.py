@@ -85,3 +85,51 @@ def quotas_from_shares(
             lo, hi = _bounds(targets[feature][value], tolerance)
             result.append(Quota(feature, value, lo, min(hi, size)))
     return result
+
+
+def parse_shares(
+    data: bytes | str, file: str = "shares.csv"
+) -> tuple[dict[str, dict[str, float]], dict[str, tuple[str, dict[str, str]]]]:
+    """Read ``feature,value,share[,parent_feature,parent_value]`` rows for :func:`quotas_from_shares`.
+
+    Raises:
+        BadDataError: naming file, line and column for missing columns, bad numbers or parents.
+    """
+    from sortition.csvio import _find, _rows, decode  # local: csvio is the heavier module
+
+    header, body = _rows(decode(data, file), file)
+    fi = _find(header, ("feature", "category"), file, "feature")
+    vi = _find(header, ("value", "name"), file, "value")
+    si = _find(header, ("share", "population", "count"), file, "share")
+    lowered = [h.lower() for h in header]
+    pfi = lowered.index("parent_feature") if "parent_feature" in lowered else None
+    pvi = lowered.index("parent_value") if "parent_value" in lowered else None
+    shares: dict[str, dict[str, float]] = {}
+    nested: dict[str, tuple[str, dict[str, str]]] = {}
+    for line, row in body:
+        feature, value = row[fi], row[vi]
+        if not feature:
+            continue
+        try:
+            share = float(row[si])
+        except ValueError:
+            raise BadDataError(
+                f"{row[si]!r} is not a number", code="not_a_number", file=file, line=line, column=header[si]
+            ) from None
+        if share < 0 or not math.isfinite(share):
+            raise BadDataError("share must be a non-negative number", code="bad_share", file=file, line=line, column=header[si])
+        shares.setdefault(feature, {})[value] = share
+        if pfi is not None and pvi is not None and row[pfi]:
+            parent, mapping = nested.setdefault(feature, (row[pfi], {}))
+            if parent != row[pfi]:
+                raise BadDataError(
+                    f"feature {feature!r} has two parent features ({parent!r}, {row[pfi]!r})",
+                    code="two_parents",
+                    file=file,
+                    line=line,
+                    column=header[pfi],
+                )
+            mapping[value] = row[pvi]
+    if not shares:
+        raise BadDataError("no share rows found", code="no_shares", file=file, line=1)
+    return shares, nested

@@ -34,6 +34,8 @@ class TypeModel:
     lo: np.ndarray
     hi: np.ndarray
     household_matrix: sparse.csr_matrix | None
+    value_rows: np.ndarray  # [t, j]: quota row of type t's value of feature j (-1 if no row)
+    household_of: np.ndarray  # [t]: household row of type t (-1 if none)
     _constraints: list[LinearConstraint] = field(default_factory=list, repr=False)
 
     @property
@@ -84,12 +86,20 @@ def build_type_model(pool: Pool, size: int, quotas: list[Quota] | None = None) -
                 cols.append(t)
     qm = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(quota_list), len(members)))
     type_of = {i: t for t, mem in enumerate(members) for i in mem}
+    value_rows = np.full((len(members), len(cats.features)), -1, dtype=np.int64)
+    row_of = {(q.feature, q.value): r for r, q in enumerate(quota_list)}
+    for t, mem in enumerate(members):
+        for j, f in enumerate(cats.features):
+            value_rows[t, j] = row_of.get((f, pool.people[mem[0]].values[j]), -1)
     hh_rows = [sorted({type_of[i] for i in mem}) for mem in households.values() if len(mem) > 1]
     hm = None
     if hh_rows:
         r_idx = [r for r, ts in enumerate(hh_rows) for _ in ts]
         c_idx = [t for ts in hh_rows for t in ts]
         hm = sparse.csr_matrix((np.ones(len(c_idx)), (r_idx, c_idx)), shape=(len(hh_rows), len(members)))
+    household_of = np.full(len(members), -1, dtype=np.int64)
+    for r, ts in enumerate(hh_rows):
+        household_of[ts] = r
     return TypeModel(
         size=size,
         counts=counts,
@@ -99,6 +109,8 @@ def build_type_model(pool: Pool, size: int, quotas: list[Quota] | None = None) -
         lo=np.array([q.min for q in quota_list], dtype=float),
         hi=np.array([q.max for q in quota_list], dtype=float),
         household_matrix=hm,
+        value_rows=value_rows,
+        household_of=household_of,
     )
 
 
@@ -119,6 +131,47 @@ def best_panel(model: TypeModel, weights: np.ndarray, time_limit: float | None =
             return None
         raise SelectionError(f"the panel-finding MILP failed: {res.message}", code="solver_failed")
     return np.rint(res.x).astype(np.int64)
+
+
+def improve_by_swaps(model: TypeModel, weights: np.ndarray, start: np.ndarray, max_steps: int = 25) -> np.ndarray:
+    """Best-improvement local search: swap one member for someone of another type, keeping quotas.
+
+    A cheap stand-in for the pricing MILP: started from a panel the LP uses (whose dual value equals
+    the LP bound), any improving swap yields a panel that improves the LP. Returns the panel reached
+    (``start`` itself if no swap helps).
+    """
+    c = start.copy()
+    rows = model.value_rows
+    has_row = rows >= 0
+    safe_rows = np.where(has_row, rows, 0)
+    num_rows = len(model.lo)
+    hh = model.household_of
+    for _ in range(max_steps):
+        per_value = np.asarray(model.quota_matrix @ c).ravel() if num_rows else np.zeros(0)
+        up_ok = np.append(per_value + 1 <= model.hi + 1e-9, True)  # last entry: "no row" is always fine
+        down_ok = np.append(per_value - 1 >= model.lo - 1e-9, True)
+        r = np.where(has_row, safe_rows, num_rows)
+        out_types = np.flatnonzero(c > 0)
+        in_types = np.flatnonzero(c < model.counts)
+        if not len(out_types) or not len(in_types):
+            return c
+        same = r[out_types][:, None, :] == r[in_types][None, :, :]
+        ok = same | (down_ok[r[out_types]][:, None, :] & up_ok[r[in_types]][None, :, :])
+        feasible = ok.all(axis=2)
+        if model.household_matrix is not None:
+            occupied = np.asarray(model.household_matrix @ c).ravel()
+            hin = hh[in_types]
+            free_in = (hin < 0) | (occupied[np.maximum(hin, 0)] < 1)
+            feasible &= free_in[None, :] | (hh[out_types][:, None] == hin[None, :])
+        feasible &= out_types[:, None] != in_types[None, :]
+        gain = np.where(feasible, weights[in_types][None, :] - weights[out_types][:, None], -np.inf)
+        best = int(np.argmax(gain))
+        a, b = divmod(best, len(in_types))
+        if not gain.flat[best] > 1e-12:
+            return c
+        c[out_types[a]] -= 1
+        c[in_types[b]] += 1
+    return c
 
 
 class PanelSet:
@@ -152,22 +205,26 @@ class PanelSet:
         return self._matrix
 
 
-def initial_panels(model: TypeModel, panels: PanelSet, rng: np.random.Generator) -> np.ndarray:
+def initial_panels(
+    model: TypeModel, panels: PanelSet, rng: np.random.Generator, candidates: np.ndarray | None = None
+) -> np.ndarray:
     """Find panels until every type that can be selected at all is in one; returns the coverable mask.
 
     Each MILP rewards the types not yet covered (weight 1/n so small types are not crowded out by
     large ones), so few MILPs cover everyone; when a MILP covers nobody new, the remaining types
-    are in no feasible panel at all and will get probability 0.
+    are in no feasible panel at all and will get probability 0. ``candidates`` (if given) marks the
+    only types that can possibly be covered (others are known to be in no panel).
     """
     covered = np.zeros(model.num_types, dtype=bool)
     for c in panels.panels:
         covered |= c > 0
-    while not covered.all():
-        weights = np.where(covered, 0.0, 1.0 / model.counts) * (1.0 + 0.01 * rng.random(model.num_types))
+    hopeless = np.zeros(model.num_types, dtype=bool) if candidates is None else ~candidates
+    while not (covered | hopeless).all():
+        weights = np.where(covered | hopeless, 0.0, 1.0 / model.counts) * (1.0 + 0.01 * rng.random(model.num_types))
         c = best_panel(model, weights)
         if c is None:
             raise SelectionError("no panel meets the quotas", code="infeasible")
-        if not np.any((c > 0) & ~covered):
+        if not np.any((c > 0) & ~covered & ~hopeless):
             break
         panels.add(c)
         covered |= c > 0

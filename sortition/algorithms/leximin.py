@@ -21,12 +21,16 @@ from sortition.algorithms.common import (
     PanelSet,
     TypeModel,
     best_panel,
-    initial_panels,
+    improve_by_swaps,
 )
+from sortition.algorithms.relaxation import sample_panel, warm_start
 from sortition.errors import SelectionError
 
 DUAL_FIX = 1e-6  # a dual weight above this marks a type as tight at the optimum
 MAX_ROUNDS = 100_000
+HEURISTIC_STARTS = 6
+LP_METHOD = "highs-ds"
+WARM_SAMPLES = 400
 
 
 @dataclass
@@ -57,7 +61,7 @@ def solve_stage(
     for attempt in range(8):
         b_ub = np.concatenate([np.zeros(len(free_idx)), -targets])
         res = linprog(
-            cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method="highs"
+            cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method=LP_METHOD
         )
         if res.status == 0:
             break
@@ -72,12 +76,35 @@ def solve_stage(
 
 
 def column_generation(
-    model: TypeModel, panels: PanelSet, active: np.ndarray, fixed: np.ndarray, fixed_mask: np.ndarray
+    model: TypeModel,
+    panels: PanelSet,
+    active: np.ndarray,
+    fixed: np.ndarray,
+    fixed_mask: np.ndarray,
+    target: np.ndarray | None = None,
+    rng: np.random.Generator | None = None,
 ) -> StageSolution:
-    """Add pricing panels until none improves the restricted LP; returns the stage optimum."""
+    """Add improving panels until none exists; returns the stage optimum.
+
+    Pricing first tries swap local search from the panels the LP currently uses (cheap, and each
+    of them sits exactly at the LP bound, so any improving swap gives an improving panel); only when
+    no swap helps does the exact MILP decide whether the stage is optimal.
+    """
     for _ in range(MAX_ROUNDS):
         sol = solve_stage(panels, active, fixed, fixed_mask)
         weights = sol.duals / model.counts
+        basic = np.flatnonzero(sol.x > 1e-12)
+        added = 0
+        starts = [panels.panels[j] for j in basic[np.argsort(-sol.x[basic])][:HEURISTIC_STARTS]]
+        if target is not None and rng is not None:
+            sampled = (sample_panel(model, target, rng) for _ in range(HEURISTIC_STARTS))
+            starts += [c for c in sampled if c is not None]
+        for start in starts:
+            c = improve_by_swaps(model, weights, start)
+            if float(weights @ c) > sol.cap + EPS and panels.add(c):
+                added += 1
+        if added:
+            continue
         c = best_panel(model, weights)
         if c is None:  # pragma: no cover - feasibility was established before
             raise SelectionError("no panel meets the quotas", code="infeasible")
@@ -86,13 +113,13 @@ def column_generation(
     raise SelectionError("column generation did not converge", code="no_convergence")  # pragma: no cover
 
 
-def leximin(model: TypeModel, panels: PanelSet, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, int]]:
+def leximin_distribution(model: TypeModel, panels: PanelSet, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, int]]:
     """LEXIMIN distribution over ``panels`` (extended in place).
 
     Returns:
         ``x`` (probability of each panel in ``panels.panels``) and statistics.
     """
-    active = initial_panels(model, panels, rng)
+    active, target = warm_start(model, panels, rng, min(WARM_SAMPLES, 3 * model.num_types))
     num_types = model.num_types
     fixed = np.zeros(num_types)
     fixed_mask = ~active  # types in no feasible panel are fixed at probability 0
@@ -100,8 +127,10 @@ def leximin(model: TypeModel, panels: PanelSet, rng: np.random.Generator) -> tup
     sol = None
     while not fixed_mask.all():
         stages += 1
-        sol = column_generation(model, panels, active, fixed, fixed_mask)
+        sol = column_generation(model, panels, active, fixed, fixed_mask, target, rng)
         tight = (sol.duals > DUAL_FIX) & ~fixed_mask
+        if sol.z >= 1.0 - 1e-9:  # nobody can exceed certainty: everyone left is done
+            tight = ~fixed_mask
         if not tight.any():
             tight = np.zeros(num_types, dtype=bool)
             tight[int(np.argmax(np.where(fixed_mask, -1.0, sol.duals)))] = True

@@ -1,0 +1,24 @@
+"""MAXIMIN: maximise the lowest selection probability (the first stage of LEXIMIN).
+
+Any distribution reaching the optimal minimum is returned; unlike LEXIMIN it does not go on to
+raise the second-lowest probability, so people above the minimum may get less than they could.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sortition.algorithms.common import PanelSet, TypeModel
+from sortition.algorithms.leximin import column_generation
+from sortition.algorithms.relaxation import warm_start
+
+WARM_SAMPLES = 200
+
+
+def maximin_distribution(model: TypeModel, panels: PanelSet, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, int]]:
+    """A distribution over ``panels`` (extended in place) maximising the minimum probability."""
+    active, target = warm_start(model, panels, rng, min(WARM_SAMPLES, 2 * model.num_types))
+    fixed = np.zeros(model.num_types)
+    sol = column_generation(model, panels, active, fixed, ~active, target, rng)
+    x = np.clip(sol.x, 0.0, None)
+    return x / x.sum(), {"panels_generated": len(panels), "types": model.num_types}

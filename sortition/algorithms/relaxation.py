@@ -1,0 +1,138 @@
+"""Warm start for column generation: LEXIMIN over the LP relaxation, then panels sampled around it.
+
+The relaxation (count vectors need not be integers) has a LEXIMIN point ``c*`` found with a few
+small LPs and no MILP at all. Rounding ``c*`` at random (keeping its expectation) and repairing
+quota violations with swaps gives many feasible panels whose mixture is already close to the true
+LEXIMIN distribution, so the exact column generation afterwards needs few pricing rounds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+
+from sortition.algorithms.common import PanelSet, TypeModel, initial_panels
+
+DUAL_FIX = 1e-6
+
+
+def relaxed_leximin(model: TypeModel, active: np.ndarray) -> np.ndarray | None:
+    """LEXIMIN expected count vector over the LP relaxation (None if the solver fails)."""
+    t = model.num_types
+    n = model.counts.astype(float)
+    fixed = np.zeros(t)
+    fixed_mask = ~active
+    rows = [sparse.csr_matrix(np.ones((1, t))), model.quota_matrix]
+    lo = [np.array([model.size]), model.lo]
+    hi = [np.array([model.size]), model.hi]
+    if model.household_matrix is not None and model.household_matrix.shape[0]:
+        rows.append(model.household_matrix)
+        lo.append(np.full(model.household_matrix.shape[0], -np.inf))
+        hi.append(np.ones(model.household_matrix.shape[0]))
+    base = sparse.vstack(rows, format="csr")
+    base_lo, base_hi = np.concatenate(lo), np.concatenate(hi)
+    finite = np.isfinite(base_lo)
+    c = None
+    for _ in range(t + 1):
+        if fixed_mask.all():
+            break
+        free = np.flatnonzero(~fixed_mask)
+        # variables: c (t), z. rows: base <= hi; -base <= -lo; z - c_t/n_t <= 0 for free t
+        a_ub = sparse.vstack(
+            [
+                sparse.hstack([base, sparse.csr_matrix((base.shape[0], 1))]),
+                sparse.hstack([-base[finite], sparse.csr_matrix((int(finite.sum()), 1))]),
+                sparse.hstack(
+                    [
+                        sparse.csr_matrix((-1.0 / n[free], (np.arange(len(free)), free)), shape=(len(free), t)),
+                        sparse.csr_matrix(np.ones((len(free), 1))),
+                    ]
+                ),
+            ],
+            format="csc",
+        )
+        b_ub = np.concatenate([base_hi, -base_lo[finite], np.zeros(len(free))])
+        lower = np.where(fixed_mask & active, fixed * n * (1 - 1e-9), 0.0)
+        bounds = list(zip(np.append(lower, 0.0), np.append(n, 1.0), strict=True))
+        cost = np.zeros(t + 1)
+        cost[-1] = -1.0
+        res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs-ds")
+        if res.status != 0:
+            return c
+        z = float(res.x[-1])
+        c = np.asarray(res.x[:-1])
+        duals = -np.asarray(res.ineqlin.marginals[-len(free):])
+        tight = duals > DUAL_FIX
+        if z >= 1 - 1e-9:
+            tight[:] = True
+        if not tight.any():
+            tight[int(np.argmax(duals))] = True
+        fixed[free[tight]] = z
+        fixed_mask[free[tight]] = True
+    return c
+
+
+def _violation(model: TypeModel, c: np.ndarray) -> float:
+    q = np.asarray(model.quota_matrix @ c).ravel()
+    v = float(np.maximum(model.lo - q, 0).sum() + np.maximum(q - model.hi, 0).sum())
+    if model.household_matrix is not None and model.household_matrix.shape[0]:
+        v += float(np.maximum(np.asarray(model.household_matrix @ c).ravel() - 1, 0).sum())
+    return v
+
+
+def sample_panel(model: TypeModel, target: np.ndarray, rng: np.random.Generator, max_steps: int = 60) -> np.ndarray | None:
+    """Round ``target`` at random (systematic sampling) and repair quota violations by swaps."""
+    base = np.floor(target + 1e-9)
+    frac = np.clip(target - base, 0, 1)
+    need = model.size - int(base.sum())
+    c = base.astype(np.int64)
+    if need > 0:
+        order = rng.permutation(len(frac))
+        cum = np.cumsum(frac[order])
+        picks = np.searchsorted(cum, rng.random() + np.arange(need), side="right")
+        picks = np.minimum(picks, len(order) - 1)
+        np.add.at(c, order[picks], 1)
+    c = np.minimum(c, model.counts)
+    while c.sum() < model.size:  # a capped type lost a seat: give it to someone with room
+        room = np.flatnonzero(c < model.counts)
+        c[rng.choice(room)] += 1
+    rows = np.where(model.value_rows >= 0, model.value_rows, len(model.lo))
+    for _ in range(max_steps):
+        q = np.append(np.asarray(model.quota_matrix @ c).ravel(), 0.0)
+        lo = np.append(model.lo, -np.inf)
+        hi = np.append(model.hi, np.inf)
+        if _violation(model, c) == 0:
+            return c
+        out_t = np.flatnonzero(c > 0)
+        in_t = np.flatnonzero(c < model.counts)
+        # violation change of removing one of a: rows of a lose 1; adding b: rows of b gain 1
+        d_out = np.where(q[rows[out_t]] > hi[rows[out_t]], -1.0, np.where(q[rows[out_t]] <= lo[rows[out_t]], 1.0, 0.0))
+        d_in = np.where(q[rows[in_t]] < lo[rows[in_t]], -1.0, np.where(q[rows[in_t]] >= hi[rows[in_t]], 1.0, 0.0))
+        same = rows[out_t][:, None, :] == rows[in_t][None, :, :]
+        delta = np.where(same, 0.0, d_out[:, None, :] + d_in[None, :, :]).sum(axis=2)
+        delta[out_t[:, None] == in_t[None, :]] = np.inf
+        best = delta.min()
+        if best >= 0:
+            break
+        choices = np.flatnonzero(delta.ravel() <= best + 1e-12)
+        a, b = divmod(int(rng.choice(choices)), len(in_t))
+        c[out_t[a]] -= 1
+        c[in_t[b]] += 1
+    return c if _violation(model, c) == 0 else None
+
+
+def warm_start(model: TypeModel, panels: PanelSet, rng: np.random.Generator, samples: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Seed ``panels`` with panels sampled around the relaxed LEXIMIN point, then cover the rest.
+
+    Returns the mask of types that are in some feasible panel, and the relaxed point (or None).
+    """
+    target = relaxed_leximin(model, np.ones(model.num_types, dtype=bool))
+    candidates = None
+    if target is not None:
+        candidates = target > 1e-9  # in no fractional panel => in no panel
+        for _ in range(samples):
+            c = sample_panel(model, target, rng)
+            if c is not None:
+                panels.add(c)
+    return initial_panels(model, panels, rng, candidates), target

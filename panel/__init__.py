@@ -13,6 +13,8 @@ from .config import Config
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, static_folder="web/static",
                 template_folder="web/templates")
+    from .routing import IdConverter
+    app.url_map.converters["int"] = IdConverter  # before any route is registered
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)

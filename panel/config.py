@@ -60,6 +60,10 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ["en", "fr", "es", "ar", "zh", "ru"]
     RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
+    # Argon2id cost (argon2-cffi's RFC 9106 low-memory profile by default).
+    ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
+    ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", "65536"))
+    ARGON2_PARALLELISM = int(os.environ.get("ARGON2_PARALLELISM", "4"))
     MAGIC_LINK_TTL_HOURS = int(os.environ.get("MAGIC_LINK_TTL_HOURS", "72"))
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
@@ -78,4 +82,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = True
     SIGNIN_RATE_LIMIT = "5 per minute"
+    # Cheap hashing keeps the suite fast; the algorithm and code path are the production ones.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
     SERVER_NAME = "localhost.localdomain"

@@ -52,6 +52,17 @@ def make_world(session: Session) -> dict[str, Any]:
     return world
 
 
+def row_counts(session: Session) -> dict[str, int]:
+    """Rows per table: compare before/after a rejected request to prove nothing was written."""
+    from sqlalchemy import func, select
+
+    from panel.extensions import db
+
+    session.rollback()
+    return {t.name: int(session.execute(select(func.count()).select_from(t)).scalar_one())
+            for t in db.metadata.sorted_tables}
+
+
 def csrf_token(client: FlaskClient, path: str = "/auth/signin") -> str:
     html = client.get(path).get_data(as_text=True)
     m = CSRF_RE.search(html)

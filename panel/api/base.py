@@ -49,8 +49,7 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
 def parse_body(model: type[M]) -> M:
     """Validate the JSON body against ``model``; errors name the first offending field."""
     if not request.is_json:
-        raise ServiceError("Send a JSON body with Content-Type: application/json.", field="body",
-                           code="unsupported_media_type")
+        raise UnsupportedMediaType("Send a JSON body with Content-Type: application/json.", field="body")
     data = request.get_json(silent=True)
     if data is None:
         raise ServiceError("The body is not valid JSON.", field="body", code="malformed_json")
@@ -65,6 +64,11 @@ def parse_body(model: type[M]) -> M:
         if err.get("type") == "extra_forbidden":
             msg = f"Unknown field '{field}'."
         raise ValidationError_(f"{field}: {msg}" if field else msg, field=field) from None
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class ValidationError_(ServiceError):

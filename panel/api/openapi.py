@@ -22,7 +22,7 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, type[BaseModel], b
     ("patch", "/users/{user_id}", "Change a user", schemas.UserUpdate, schemas.UserOut, False),
 ]
 ERROR_STATUSES = {"400": "Bad request", "401": "Missing or invalid token", "403": "Forbidden",
-                  "404": "Not found", "409": "Conflict", "413": "Body too large", "422": "Invalid input",
+                  "404": "Not found", "409": "Conflict", "413": "Body too large", "415": "Body is not JSON", "422": "Invalid input",
                   "429": "Rate limited"}
 
 

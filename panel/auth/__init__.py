@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -23,11 +24,20 @@ def _load(ident: str) -> Any:
 login_manager.login_message = None  # type: ignore[assignment]
 
 
+def is_local_path(target: str | None) -> bool:
+    """A same-site absolute path. Browsers ignore tabs/newlines and read ``\\`` as ``/``, so
+    ``/\\evil`` or ``/<TAB>/evil`` would leave the site: any such character is refused."""
+    if not target or not target.startswith("/") or len(target) > 2000:
+        return False
+    if any(ord(c) < 33 or c == "\\" for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and not target.startswith("//")
+
+
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("web.dashboard")
+    return target if target and is_local_path(target) else url_for("web.dashboard")
 
 
 def _signin_limit() -> str:
@@ -88,4 +98,6 @@ def signout() -> Any:
 
 
 def init_app(app: Flask) -> None:
+    accounts.configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
+                              app.config["ARGON2_PARALLELISM"])
     app.register_blueprint(bp)

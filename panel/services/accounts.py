@@ -24,6 +24,19 @@ from . import audit
 _hasher = PasswordHasher()
 # Verifying against a dummy hash for unknown emails keeps response time independent of existence.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def configure_hasher(time_cost: int, memory_cost: int, parallelism: int) -> None:
+    """Set the Argon2id cost (config ARGON2_*); tests use a cheap cost, production the default.
+
+    Existing hashes keep verifying (their parameters are stored in them) and are re-hashed with
+    the current cost at the next successful sign-in.
+    """
+    global _hasher, _DUMMY_HASH
+    if (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism) == (time_cost, memory_cost, parallelism):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash("not-a-real-password")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 

@@ -41,8 +41,14 @@ def record(session: Session, action: str, *, actor_id: int | None = None, panel_
     from ..models.base import utcnow
 
     bind = session.get_bind()
+    # Serialise appends so two writers never read the same "last hash" (the unique prev_hash
+    # would refuse the second one, failing its whole transaction).
     if bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    elif bind.dialect.name == "sqlite":
+        # A write statement that touches no row still takes SQLite's RESERVED (writer) lock,
+        # held to the end of the transaction; other writers wait for it (busy timeout).
+        session.execute(text("UPDATE audit_event SET id = id WHERE 0"))
     last = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
     prev = last or GENESIS
     created_at = utcnow()

@@ -20,6 +20,7 @@ row says so.  Usage: ``python benchmarks/voting_bench.py [--quick] [--json]``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -174,6 +175,10 @@ def timed(fn: Callable[[], Any], reps: int = 1) -> tuple[float, Any]:
     """
     best, out = float("inf"), None
     for _ in range(reps):
+        # Objects alive before the timed call (the benchmark's own line lists…) are frozen so the
+        # garbage collector does not walk them during either side's timing.
+        gc.collect()
+        gc.freeze()
         t0 = time.process_time()
         out = fn()
         best = min(best, time.process_time() - t0)
@@ -209,36 +214,50 @@ def warm_up() -> None:
 
 def bench(label: str, kind: str, lines: list[str], methods: list[str], seats: int | None = None,
           note: str = "", plain: bool = False) -> list[dict[str, Any]]:
-    """End to end per method = parse+build (timed once per side, shared) + count (per method)."""
+    """End to end per method = parse+build (timed once per side, shared by the methods) + count.
+
+    Two reference variants: "as documented" (one ballot per voter, i.e. what you get by following
+    the library's docs) and "collapsed" (identical ballots merged into weights for it — a favour).
+    For abcvoting at 1M voters the uncollapsed *count* is too slow, so there the uncollapsed
+    end-to-end time is a lower bound: uncollapsed build + collapsed count (marked >=).
+    """
     text = "\n".join(lines)
     t_ours_build, profile = timed(lambda: parse_jsonl(text))
     t_ref_build, (prof, names) = timed(lambda: ref_build(kind, lines))
     distinct = int(profile.weights.size)
     print(f"## {label}: {len(lines):,} ballots ({distinct:,} distinct) {note}")
-    print(f"   parse+build: ours {t_ours_build:.3f}s, reference {t_ref_build:.3f}s "
-          "(json.loads per line, identical ballots collapsed for it)")
-    plain_s = None
+    print(f"   parse+build: ours {t_ours_build:.3f}s | reference: {t_ref_build:.3f}s collapsed", end="")
+    plain_s, plain_prof = None, None
     if plain:
-        plain_s, _ = timed(lambda: ref_build(kind, lines, collapse=False))
-        print(f"   reference parse+build WITHOUT collapsing identical ballots: {plain_s:.3f}s (for information)")
+        plain_s, (plain_prof, _) = timed(lambda: ref_build(kind, lines, collapse=False))
+        print(f", {plain_s:.3f}s as documented (one ballot per voter)", end="")
+    print()
     rows = []
     for method in methods:
         t_ours, w_ours = timed(lambda mm=method: ours_count(profile, mm, seats))
         t_ref, w_ref = timed(lambda mm=method: ref_count(kind, prof, names, mm, seats))
         ours_total, ref_total = t_ours_build + t_ours, t_ref_build + t_ref
-        ratio = ref_total / ours_total
-        ratio_plain = (plain_s + t_ref) / ours_total if plain_s is not None else None
         same = list(w_ours) == sorted(w_ref)
-        print(f"   {method:<18} count ours {t_ours:8.3f}s ref {t_ref:9.3f}s | end to end ours {ours_total:7.3f}s "
-              f"ref {ref_total:8.3f}s  {ratio:7.1f}x"
-              + (f" (>= {ratio_plain:.1f}x vs uncollapsed)" if ratio_plain else "")
-              + f"  {'same winners' if same else 'DIFFERENT WINNERS'}",
-              flush=True)
+        doc_total, bound = None, ""
+        if plain_s is not None:
+            if kind == "slate":
+                doc_total, bound = plain_s + t_ref, ">="
+            else:
+                t_plain, w_plain = timed(lambda mm=method: ref_count(kind, plain_prof, names, mm, seats))
+                doc_total = plain_s + t_plain
+                same = same and list(w_ours) == sorted(w_plain)
+        ratio_doc = doc_total / ours_total if doc_total is not None else None
+        ratio_col = ref_total / ours_total
+        doc_txt = f"{bound}{ratio_doc:.1f}x (ref {bound}{doc_total:.2f}s)" if ratio_doc else "-"
+        print(f"   {method:<18} ours {ours_total:7.3f}s (count {t_ours:.3f}) | vs documented use {doc_txt:<24} "
+              f"| vs collapsed {ratio_col:6.1f}x (ref {ref_total:.2f}s, count {t_ref:.3f})  "
+              f"{'same winners' if same else 'DIFFERENT WINNERS'}", flush=True)
         rows.append({"dataset": label, "method": method, "ballots": len(lines), "distinct": distinct,
-                     "ours_build_s": t_ours_build, "ours_count_s": t_ours, "ref_build_s": t_ref_build,
-                     "ref_count_s": t_ref, "ours_s": ours_total, "ref_s": ref_total, "ratio": ratio,
-                     "same_winners": same, "note": note, "ref_build_uncollapsed_s": plain_s,
-                     "ratio_vs_uncollapsed_at_least": ratio_plain})
+                     "ours_build_s": t_ours_build, "ours_count_s": t_ours, "ours_s": ours_total,
+                     "ref_collapsed_build_s": t_ref_build, "ref_collapsed_count_s": t_ref,
+                     "ref_collapsed_s": ref_total, "ratio_collapsed": ratio_col,
+                     "ref_documented_s": doc_total, "ratio_documented": ratio_doc,
+                     "documented_is_lower_bound": bool(bound), "same_winners": same, "note": note})
     return rows
 
 
@@ -267,7 +286,8 @@ def main() -> int:
             # same ballots cut to 8 options.
             cut = [json.dumps({"ranking": [c for c in json.loads(x)["ranking"] if c in keep] or ["option-01"]})
                    for x in lines]
-            rows += bench(label + " cut to 8", kind, cut, ["kemeny"], note="(Kemeny: reference enumerates m!)")
+            rows += bench(label + " cut to 8", kind, cut, ["kemeny"], note="(Kemeny: reference enumerates m!)",
+                          plain=plain)
         rows += bench("score x12", "score", score_lines(n_score, 12, 3), ["score", "star", "majority-judgment"],
                       note="(MJ: ours with tiebreak=gauge, as pref_voting)", plain=plain)
         approvals = approval_lines(n_appr, 20, 4)
@@ -277,7 +297,8 @@ def main() -> int:
         # abcvoting's exact PAV/CC brute force is pure Python over C(20,k) committees x distinct ballots:
         # both sides on the first 1% of the ballots.
         rows += bench("approval x20 slates, 1% prefix", "slate", approvals[: max(1, n_appr // 100)], ["pav", "cc"],
-                      seats=SLATE_SEATS, note=f"(k={SLATE_SEATS}; reference brute force too slow at full size)")
+                      seats=SLATE_SEATS, note=f"(k={SLATE_SEATS}; reference brute force too slow at full size)",
+                      plain=plain)
     # All our ranked methods together on the big ranked input: parse once, count with every method.
     big = "\n".join(ranked_lines(n_all, 12, False, 5))
     t0, c0 = time.perf_counter(), time.process_time()
@@ -293,9 +314,14 @@ def main() -> int:
           f"{total - t_parse:.2f}s wall, total {total:.2f}s wall / {cpu_total:.2f}s CPU  (goal < 10 s)")
     print("#   " + ", ".join(f"{k} {v:.2f}s" for k, v in per_method.items()))
     if rows:
-        worst = min(rows, key=lambda r: r["ratio"])
-        print(f"# smallest end-to-end ratio: {worst['method']} on {worst['dataset']}: {worst['ratio']:.1f}x "
-              "(goal >= 20x)")
+        doc = [r for r in rows if r["ratio_documented"] is not None]
+        if doc:
+            worst = min(doc, key=lambda r: r["ratio_documented"])
+            print(f"# smallest ratio vs documented use: {worst['method']} on {worst['dataset']}: "
+                  f"{worst['ratio_documented']:.1f}x (goal >= 20x)")
+        worst = min(rows, key=lambda r: r["ratio_collapsed"])
+        print(f"# smallest ratio vs collapsed reference: {worst['method']} on {worst['dataset']}: "
+              f"{worst['ratio_collapsed']:.1f}x")
         print(f"# all winners identical to the reference: {all(r['same_winners'] for r in rows)}")
     if args.json:
         print(json.dumps({"rows": rows, "all_methods": {"ballots": n_all, "parse_s": t_parse, "total_s": total, "cpu_s": cpu_total,

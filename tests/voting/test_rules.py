@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from voting import TooLargeError, parse_ballots, tally
 from voting.rules.kemeny import MAX_CANDIDATES
@@ -112,3 +114,24 @@ def test_plurality_on_yes_no() -> None:
     p = parse_ballots([{"choice": "no"}, {"choice": "abstain"}, {"choice": "abstain"}, {"choice": "yes"}])
     r = tally("plurality", p)
     assert r.winners == ("yes", "no") and r.details["abstain"] == 2
+
+
+def naive_majority_value(counts: list[int]) -> list[int]:
+    """Balinski–Laraki majority value, one voter at a time: lower median, remove it, repeat."""
+    grades = sorted(g for g, c in enumerate(counts) for _ in range(c))
+    out = []
+    while grades:
+        med = grades[(len(grades) - 1) // 2]
+        out.append(med)
+        grades.remove(med)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=st.lists(st.integers(0, 6), min_size=4, max_size=4), b=st.lists(st.integers(0, 6), min_size=4, max_size=4))
+def test_majority_value_runs_match_naive_definition(a: list[int], b: list[int]) -> None:
+    if sum(a) != sum(b) or sum(a) == 0:
+        return  # every voter grades every candidate: equal totals
+    va, vb = naive_majority_value(a), naive_majority_value(b)
+    expected = -1 if va > vb else 1 if va < vb else 0
+    assert compare_majority_value(a, b) == expected

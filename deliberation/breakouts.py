@@ -35,7 +35,7 @@ from panel.services import audit
 from panel.services.permissions import MEMBER_STATUSES_WITH_RIGHTS
 
 TARGET_GROUP = 10
-REPEAT_WEIGHT = 2.0
+REPEAT_WEIGHT = 4.0
 SWAP_PASSES = 4
 
 

@@ -59,11 +59,15 @@ def generate_instance(
         col = rng.choice(nv, size=pool_size, p=volunteer)
         columns.append(col)
         targets = largest_remainder(list(population), size)
+        available = [int((col == v).sum()) for v in range(nv)]
+        lows = [min(max(0, targets[v] - tolerance), available[v]) for v in range(nv)]
+        highs = [max(min(targets[v] + tolerance, available[v]), lows[v]) for v in range(nv)]
+        for v in np.argsort(available)[::-1]:  # scarce values capped the maximums: let common ones absorb
+            if sum(highs) >= size:
+                break
+            highs[v] = min(available[v], highs[v] + size - sum(highs))
         for v in range(nv):
-            available = int((col == v).sum())
-            lo = min(max(0, targets[v] - tolerance), available)
-            hi = max(min(targets[v] + tolerance, available), lo)
-            quotas.append((name, f"{name}_v{v}", lo, hi))
+            quotas.append((name, f"{name}_v{v}", lows[v], highs[v]))
     people = io.StringIO()
     w = csv.writer(people, lineterminator="\n")
     w.writerow(["id", *names, "address", "postcode"])

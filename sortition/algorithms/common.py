@@ -195,6 +195,15 @@ class PanelSet:
     def __len__(self) -> int:
         return len(self.panels)
 
+    def keep(self, indices: np.ndarray) -> None:
+        """Forget every panel not in ``indices`` (they may be found and added again later)."""
+        idx = np.sort(np.asarray(indices, dtype=np.int64))
+        self.panels = [self.panels[i] for i in idx]
+        self._seen = {c.tobytes() for c in self.panels}
+        if self._matrix is not None:
+            self._matrix = self._matrix[:, idx[idx < self._in_matrix]]
+            self._in_matrix = self._matrix.shape[1]
+
     def matrix(self) -> sparse.csc_matrix:
         """Types × panels matrix with entry ``c[t] / n[t]`` (each column sums to the panel size over n)."""
         if self._matrix is None or self._in_matrix < len(self.panels):

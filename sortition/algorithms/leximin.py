@@ -31,6 +31,8 @@ MAX_ROUNDS = 100_000
 HEURISTIC_STARTS = 6
 LP_METHOD = "highs-ds"
 WARM_SAMPLES = 400
+PRUNE_MIN = 200
+PRUNE_FACTOR = 2
 
 
 @dataclass
@@ -93,6 +95,16 @@ def column_generation(
     for _ in range(MAX_ROUNDS):
         sol = solve_stage(panels, active, fixed, fixed_mask)
         weights = sol.duals / model.counts
+        limit = max(PRUNE_MIN, PRUNE_FACTOR * model.num_types)
+        if len(panels) > limit:
+            # Unused panels with the worst reduced cost only slow the LP down; the current solution
+            # uses none of them, so dropping them keeps every fixed level reachable.
+            reduced = np.asarray(panels.matrix().T @ sol.duals).ravel()
+            used = sol.x > 1e-12
+            order = np.argsort(-np.where(used, np.inf, reduced))
+            panels.keep(order[: max(int(used.sum()), limit // 2)])
+            sol = solve_stage(panels, active, fixed, fixed_mask)
+            weights = sol.duals / model.counts
         basic = np.flatnonzero(sol.x > 1e-12)
         added = 0
         starts = [panels.panels[j] for j in basic[np.argsort(-sol.x[basic])][:HEURISTIC_STARTS]]
@@ -119,7 +131,7 @@ def leximin_distribution(model: TypeModel, panels: PanelSet, rng: np.random.Gene
     Returns:
         ``x`` (probability of each panel in ``panels.panels``) and statistics.
     """
-    active, target = warm_start(model, panels, rng, min(WARM_SAMPLES, 3 * model.num_types))
+    active, target = warm_start(model, panels, rng, min(WARM_SAMPLES, model.num_types))
     num_types = model.num_types
     fixed = np.zeros(num_types)
     fixed_mask = ~active  # types in no feasible panel are fixed at probability 0

@@ -11,8 +11,8 @@ import numpy as np
 
 from sortition.algorithms.common import PanelSet, TypeModel, best_panel, initial_panels
 
-EM_STEPS = 300
-MAX_PANELS_ADDED = 400
+EM_STEPS = 100
+MAX_PANELS_ADDED = 200
 TOLERANCE = 1e-4
 
 

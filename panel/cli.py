@@ -55,6 +55,9 @@ def seed_demo(print_links: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from .cli_followup import missions_cli, outbox_cli
+    app.cli.add_command(missions_cli)
+    app.cli.add_command(outbox_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(seed_demo)

@@ -107,6 +107,8 @@ def seed(session: Session) -> Panel:
     rng = random.Random(2026)
     staff = {u.email: _get_or_create_user(session, u.email, u.name, u.role, password=DEMO_PASSWORD)
              for u in STAFF}
+    from .services.missions import seed_missions
+    seed_missions(session)  # all 193 member states; the three below then get their desk officers
     for code, name, region in MISSIONS:
         mission = session.execute(select(Mission).where(Mission.country_code == code)).scalar_one_or_none()
         if mission is None:

@@ -123,7 +123,9 @@ def upgrade():
 
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('to_address', sa.String(length=254), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('to_address', sa.String(length=500), nullable=False),
+    sa.Column('headers', sa.JSON(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
@@ -134,6 +136,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("kind IN ('email', 'webhook')", name=op.f('ck_outbox_message_kind')),
     sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name=op.f('ck_outbox_message_status')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_outbox_message_user_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message'))

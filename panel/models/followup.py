@@ -14,6 +14,7 @@ from .base import UTCDateTime, in_values, utcnow
 RECOMMENDATION_STATUSES = ("draft", "review", "published", "withdrawn")
 STANCES = ("accept", "partly", "reject", "under_review")
 OUTBOX_STATUSES = ("pending", "sent", "failed")
+OUTBOX_KINDS = ("email", "webhook")
 
 
 class Recommendation(db.Model):  # type: ignore[name-defined]
@@ -99,9 +100,14 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     """Mail waiting for the worker; kept until sent, retried with backoff."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (CheckConstraint(in_values("status", OUTBOX_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(in_values("status", OUTBOX_STATUSES), name="status"),
+        CheckConstraint(in_values("kind", OUTBOX_KINDS), name="kind"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    to_address: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(20), default="email")  # email | webhook
+    to_address: Mapped[str] = mapped_column(String(500))  # a mailbox, or the webhook URL
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)  # webhook signature etc.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)

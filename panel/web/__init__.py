@@ -186,3 +186,7 @@ def set_language(code: str) -> Any:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    from . import followup, public
+    app.register_blueprint(followup.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(public.open_data)

@@ -8,8 +8,9 @@ Public API::
     result = tally("pav", approval_profile, seats=3, tiebreak_seed=42)
 """
 
-from .ballots import DEFAULT_GRADE_SCALE, DEFAULT_SCORE_RANGE, parse_ballots, parse_jsonl, read_ballots_file
+from .ballots import DEFAULT_GRADE_SCALE, DEFAULT_SCORE_RANGE, parse_ballots
 from .errors import BallotError, MethodInputError, TooLargeError, UnknownMethodError, VotingError
+from .jsonl import parse_jsonl, read_ballots_file
 from .profiles import ApprovalProfile, ChoiceProfile, GradeProfile, Profile, RankedProfile, ScoreProfile
 from .registry import RULES, Rule, methods, tally
 from .results import TallyResult, TieBreak

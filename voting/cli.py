@@ -12,8 +12,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .ballots import DEFAULT_GRADE_SCALE, read_ballots_file
+from .ballots import DEFAULT_GRADE_SCALE
 from .errors import VotingError
+from .jsonl import read_ballots_file
 from .registry import methods, tally
 
 

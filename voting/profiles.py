@@ -9,6 +9,7 @@ not the number of voters.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,6 +57,18 @@ class RankedProfile:
     @property
     def num_voters(self) -> int:
         return int(self.weights.sum())
+
+    @cached_property
+    def strict_order(self) -> tuple[IntArray, BoolArray] | None:
+        """If no ballot ties listed candidates: (candidates of each ballot best first, listed mask
+        in that order) — lets IRV and plurality find a ballot's top remaining candidate in one pass.
+        None when some ballot has a tie among its listed candidates."""
+        n_listed = self.listed.sum(axis=1)
+        n_tiers = np.where(self.listed, self.ranks, -1).max(axis=1) + 1
+        if not np.array_equal(n_listed, n_tiers):
+            return None
+        order = np.argsort(self.ranks, axis=1, kind="stable").astype(np.int64)
+        return order, np.take_along_axis(self.listed, order, axis=1)
 
     def support_matrix(self) -> IntArray:
         """``S[a, b]`` = number of voters ranking ``a`` strictly above ``b`` (unlisted tie at the bottom)."""

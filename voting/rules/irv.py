@@ -22,18 +22,32 @@ from ..results import TallyResult
 from .positional import top_tier_counts
 
 
-def irv_winners(profile: RankedProfile, remaining: frozenset[int]) -> set[int]:
+class _Counter:
+    """First-preference counts per set of remaining candidates, computed once per set."""
+
+    def __init__(self, profile: RankedProfile) -> None:
+        self.profile = profile
+        self.cache: dict[frozenset[int], tuple[np.ndarray, int]] = {}
+
+    def __call__(self, rem: frozenset[int]) -> tuple[np.ndarray, int]:
+        hit = self.cache.get(rem)
+        if hit is None:
+            mask = np.zeros(len(self.profile.candidates), dtype=bool)
+            mask[list(rem)] = True
+            hit = self.cache[rem] = top_tier_counts(self.profile, mask)
+        return hit
+
+
+def irv_winners(profile: RankedProfile, remaining: frozenset[int], count: _Counter | None = None) -> set[int]:
     memo: dict[frozenset[int], set[int]] = {}
-    m = len(profile.candidates)
+    count = count or _Counter(profile)
 
     def solve(rem: frozenset[int]) -> set[int]:
         if rem in memo:
             return memo[rem]
         if len(rem) == 1:
             return set(rem)
-        mask = np.zeros(m, dtype=bool)
-        mask[list(rem)] = True
-        counts, _ = top_tier_counts(profile, mask)
+        counts, _ = count(rem)
         live = {c: int(counts[c]) for c in rem}
         total = sum(live.values())
         leader = max(live, key=lambda c: live[c])
@@ -61,16 +75,15 @@ def irv(profile: Profile) -> TallyResult:
     assert isinstance(profile, RankedProfile)
     cands = profile.candidates
     m = len(cands)
-    winners = irv_winners(profile, frozenset(range(m)))
+    count = _Counter(profile)
+    winners = irv_winners(profile, frozenset(range(m)), count)
     # Simultaneous-elimination pass, only to order the non-winners and report rounds.
     remaining = set(range(m))
     rounds: list[dict[str, float]] = []
     out_round: dict[int, int] = {}
     first_counts, first_scale = top_tier_counts(profile)
     while len(remaining) > 1:
-        mask = np.zeros(m, dtype=bool)
-        mask[list(remaining)] = True
-        counts, scale = top_tier_counts(profile, mask)
+        counts, scale = count(frozenset(remaining))
         rounds.append({cands[c]: float(counts[c]) / scale for c in sorted(remaining)})
         low = min(int(counts[c]) for c in remaining)
         dropped = {c for c in remaining if int(counts[c]) == low}

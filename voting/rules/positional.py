@@ -31,6 +31,17 @@ def top_tier_counts(profile: RankedProfile, remaining: np.ndarray | None = None)
     A ballot with none of the remaining candidates listed is exhausted and counts for nobody.
     """
     m = len(profile.candidates)
+    strict = profile.strict_order
+    if strict is not None:
+        # No ties inside ballots: the top remaining listed candidate is the first one in ballot order.
+        order, listed_in_order = strict
+        alive = listed_in_order if remaining is None else listed_in_order & remaining[order]
+        first = alive.argmax(axis=1)
+        rows = np.arange(order.shape[0])
+        live = alive[rows, first]
+        tops = order[rows, first][live]
+        counts = np.bincount(tops, weights=profile.weights[live], minlength=m)
+        return np.rint(counts).astype(np.int64), 1
     mask = profile.listed if remaining is None else profile.listed & remaining[None, :]
     big = np.iinfo(np.int16).max
     masked = np.where(mask, profile.ranks, big)

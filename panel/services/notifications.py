@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationFailed
@@ -38,6 +38,7 @@ BACKOFF_BASE_S = 30
 BACKOFF_CAP_S = 6 * 3600
 MAX_ATTEMPTS = 12  # ~1.5 days of retries; then "failed" (kept, retryable by hand)
 REMINDER_DAYS = 7
+LEASE = timedelta(minutes=5)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -177,6 +178,11 @@ def process_due(session: Session, mailer: MailSender, *, now: datetime | None = 
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)  # several workers never send the same row twice
     ids = [m.id for m in session.execute(stmt).scalars()]
+    if ids:
+        # Lease the batch so a second worker (or this one after a crash) leaves it alone for a while.
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                        .values(next_attempt_at=now + LEASE))
+        session.commit()
     for mid in ids:
         msg = session.get(OutboxMessage, mid)
         if msg is None or msg.status != "pending":

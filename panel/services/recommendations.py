@@ -130,15 +130,20 @@ def public_groups(support: dict[str, Any] | None) -> dict[str, dict[str, dict[st
 
 
 def support_from_poll(poll: Poll) -> dict[str, Any] | None:
-    """Support figures from a poll's stored result, if it has any we can read."""
+    """Support figures from a poll's stored result (the voting app's ``Poll.result``), if it has any.
+
+    Reads the yes/no/abstain counts overall and per group (groups the tally suppressed stay out),
+    the group-aware consensus on "yes" as the bridging score, and the population-weighted estimate
+    of "yes" with its bootstrap interval. A part that is missing or malformed is left out.
+    """
     result = poll.result or {}
-    if isinstance(result.get("support"), dict):
-        return validate_support({**result["support"], "poll_id": poll.id})
+    if isinstance(result.get("support"), dict) and "overall" in result["support"]:
+        return validate_support({**result["support"], "poll_id": poll.id})  # already in our shape
     overall = _shares_of(result.get("scores") or result.get("counts"))
     if overall is None:
         return None
     shares, total = overall
-    groups: dict[str, dict[str, Any]] = {}
+    groups: dict[str, Any] = {}
     for feature, values in (result.get("groups") or {}).items():
         for value, fig in (values or {}).items():
             got = _shares_of(fig.get("scores")) if isinstance(fig, dict) and not fig.get("suppressed") else None
@@ -146,10 +151,26 @@ def support_from_poll(poll: Poll) -> dict[str, Any] | None:
                 groups.setdefault(feature, {})[value] = {**got[0], "n": int(fig.get("ballots") or got[1])}
     doc: dict[str, Any] = {"poll_id": poll.id, "voters": int(result.get("ballots") or total),
                            "overall": shares, "groups": groups}
-    for key in ("bridging", "population_weighted"):
-        if result.get(key) is not None:
-            doc[key] = result[key]
-    return validate_support(doc)
+    bridging = result.get("bridging")
+    if isinstance(bridging, (int, float)):
+        doc["bridging"] = bridging
+    elif isinstance(bridging, dict) and isinstance((bridging.get("consensus") or {}).get("yes"), (int, float)):
+        doc["bridging"] = bridging["consensus"]["yes"]
+    w = result.get("weighted")
+    ws = w.get("support") if isinstance(w, dict) else None
+    weighted = ws.get("yes") if isinstance(ws, dict) else None
+    if isinstance(weighted, dict):
+        doc["population_weighted"] = {"yes": weighted.get("estimate"), "ci_low": weighted.get("low"),
+                                      "ci_high": weighted.get("high"),
+                                      "level": result["weighted"].get("level", 0.95)}
+    elif isinstance(result.get("population_weighted"), dict):
+        doc["population_weighted"] = result["population_weighted"]
+    try:
+        return validate_support(doc)
+    except ValidationFailed:  # keep what is sound rather than refusing the whole poll
+        doc.pop("bridging", None)
+        doc.pop("population_weighted", None)
+        return validate_support(doc)
 
 
 def _shares_of(scores: Any) -> tuple[dict[str, float], int] | None:

@@ -223,3 +223,28 @@ def test_diff_forbidden_and_bad_input(client, auth, db, users):
     assert client.get(f"/recommendations/{rec.id}/diff?a=1&b=1").status_code == 200
     assert client.get(f"/recommendations/{rec.id}/diff?a=x").status_code == 422
     assert client.get(f"/recommendations/{rec.id}/diff?a=1&b=7").status_code == 404
+
+
+def test_support_from_the_voting_apps_result_shape(db, users):
+    """The shape the voting app stores in Poll.result: counts, groups, weighted and bridging blocks."""
+    p = fh.proposal(db.session, users["panel"].id)
+    result = {"ballots": 10, "scores": {"yes": 6, "no": 3, "abstain": 1}, "support": {"yes": 0.667},
+              "groups": {"region": {"Asia": {"ballots": 6, "suppressed": False,
+                                             "scores": {"yes": 4, "no": 2, "abstain": 0}}}},
+              "weighted": {"feature": "region", "level": 0.95,
+                           "support": {"yes": {"estimate": 0.62, "low": 0.41, "high": 0.8, "raw": 0.667}}},
+              "bridging": {"feature": "region", "consensus": {"yes": 0.44}, "by_feature": {}}}
+    poll = Poll(panel_id=users["panel"].id, proposal_id=p.id, title="Adopt?", ballot_type="yesno",
+                method="plurality", candidates=["yes", "no", "abstain"], status="published", result=result)
+    db.session.add(poll)
+    db.session.commit()
+    s = recommendations.support_from_poll(poll)
+    assert s["overall"] == {"yes": 0.6, "no": 0.3, "abstain": 0.1}
+    assert s["bridging"] == 0.44
+    assert s["population_weighted"] == {"yes": 0.62, "ci_low": 0.41, "ci_high": 0.8, "level": 0.95}
+    assert s["groups"]["region"]["Asia"]["n"] == 6
+    poll.result = {**result, "weighted": {"support": {"yes": {"estimate": 0.9, "low": 0.1, "high": 0.5}}}}
+    s = recommendations.support_from_poll(poll)  # an inconsistent interval is dropped, not fatal
+    assert "population_weighted" not in s and s["overall"]["yes"] == 0.6
+    poll.result = {"winners": ["a"], "scores": {"a": 3, "b": 1}}  # not a yes/no poll
+    assert recommendations.support_from_poll(poll) is None

@@ -129,7 +129,7 @@ def test_ranked_rules_match_pref_voting(data: tuple[list[str], list[dict[str, An
         check("ranked-pairs", pv_ranked_pairs(prof))
 
 
-@SETTINGS
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=ranked_ballots(max_m=6, truncate=False, ties=False, max_n=15))
 @example(data=CYCLE)
 def test_linear_profiles_match_pref_voting_profile(data: tuple[list[str], list[dict[str, Any]]],

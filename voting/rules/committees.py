@@ -81,9 +81,9 @@ def _brute_force(profile: ApprovalProfile, seats: int, value: np.ndarray) -> tup
             f"exact search over {n_comm} committees × {u} distinct ballots exceeds the limit {MAX_WORK}",
             limit=MAX_WORK,
         )
-    a = profile.approved.astype(np.float32)
+    a = profile.approved.astype(np.uint8)
     w = profile.weights
-    chunk = max(1, min(n_comm, 20_000_000 // max(u, 1)))
+    chunk = max(1, min(n_comm, 4_000_000 // max(u, 1)))
     best = None
     winners: list[tuple[int, ...]] = []
     it = combinations(range(m), seats)
@@ -92,9 +92,10 @@ def _brute_force(profile: ApprovalProfile, seats: int, value: np.ndarray) -> tup
         if not block:
             break
         idx = np.asarray(block, dtype=np.int64)
-        member = np.zeros((len(block), m), dtype=np.float32)
-        np.put_along_axis(member, idx, 1.0, axis=1)
-        hits = (a @ member.T).astype(np.int64)
+        # approved members per (ballot, committee): a sum of k gathered columns (small ints, no BLAS)
+        hits = a[:, idx[:, 0]].copy()
+        for j in range(1, seats):
+            hits += a[:, idx[:, j]]
         scores = w @ value[hits]
         top = scores.max()
         if best is None or top > best:

@@ -28,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     from panel import create_app
     from panel.extensions import socketio
 
-    app = create_app({"SOCKETIO_ASYNC_MODE": args.async_mode, "SOCKETIO_USE_QUEUE": not args.no_queue})
+    app = create_app({"SOCKETIO_ASYNC_MODE": args.async_mode, "SOCKETIO_USE_QUEUE": not args.no_queue,
+                      "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
+                      "ROOM_MESSAGE_RATE": float(os.environ.get("ROOM_MESSAGE_RATE", "1")),
+                      "ROOM_MESSAGE_BURST": int(os.environ.get("ROOM_MESSAGE_BURST", "10"))})
     print(f"serving on http://{args.host}:{args.port} ({args.async_mode})", file=sys.stderr, flush=True)
     kwargs = {"allow_unsafe_werkzeug": True} if args.async_mode == "threading" else {}
     socketio.run(app, host=args.host, port=args.port, log_output=False, **kwargs)  # type: ignore[arg-type]

@@ -35,6 +35,7 @@ class RoomClient:
         self.outbox: dict[str, str] = {}  # client_id -> body, insertion-ordered
         self.acked: dict[str, int] = {}  # client_id -> seq
         self.errors: list[dict[str, Any]] = []
+        self.raw_seqs: list[int] = []  # every broadcast as it arrived (before reordering / dedup)
         self.joined = threading.Event()
         self._buffer: dict[int, dict[str, Any]] = {}
         self._lock = threading.RLock()
@@ -113,6 +114,7 @@ class RoomClient:
 
     def _on_message(self, msg: dict[str, Any]) -> None:
         if msg.get("room") == self.room:
+            self.raw_seqs.append(msg["seq"])
             self._receive(msg)
 
     def _receive(self, msg: dict[str, Any]) -> None:

@@ -75,16 +75,23 @@ class RoomNamespace(Namespace):
         self.users: dict[str, int] = {}
         self.access: dict[str, dict[int, Access]] = {}
         self.presence: Presence | None = None
-        self.bucket = TokenBucket(rate_per_s=1.0, burst=10)
+        self.bucket: TokenBucket | None = None
 
     # -- plumbing ----------------------------------------------------------------------------
     def get_presence(self) -> Presence:
         if self.presence is None:
             cfg = current_app.config
             url = cfg.get("REDIS_URL") if cfg.get("SOCKETIO_USE_QUEUE", True) else None
-            self.presence = Presence(url)
+            self.presence = Presence(url, prefix="pnyx:" + (cfg.get("SOCKETIO_CHANNEL") or "flask-socketio"))
             self.presence.start(socketio.start_background_task, socketio.sleep)
         return self.presence
+
+    def take_token(self, user_id: int, action: str = "message") -> None:
+        """Per-user flood limit: ROOM_MESSAGE_RATE messages/s sustained, ROOM_MESSAGE_BURST at once."""
+        if self.bucket is None:
+            cfg = current_app.config
+            self.bucket = TokenBucket(float(cfg.get("ROOM_MESSAGE_RATE", 1.0)), int(cfg.get("ROOM_MESSAGE_BURST", 10)))
+        self.bucket.take(user_id, action)
 
     def user(self) -> User:
         uid = self.users.get(request.sid)  # type: ignore[attr-defined]
@@ -191,7 +198,7 @@ class RoomNamespace(Namespace):
         if not acc.can_post:
             raise PermissionDenied("Observers cannot post in the room.", code="observer")
         messages.validate(data.get("body"), data.get("client_id"))
-        self.bucket.take(user.id)
+        self.take_token(user.id)
         msg, created = messages.post(db.session, user, room, data.get("body"), data.get("client_id"))
         # A resend is broadcast again too: the first attempt may have committed and then lost its
         # broadcast with a crashed process; clients drop seqs they already have.
@@ -305,7 +312,7 @@ class RoomNamespace(Namespace):
     def on_statement(self, user: User, room: Room, acc: Access, data: dict[str, Any]) -> Any:
         if not acc.can_post:
             raise PermissionDenied("Observers cannot put statements.", code="observer")
-        self.bucket.take(user.id, "statement")
+        self.take_token(user.id, "statement")
         st = statements.put(db.session, user, room, data.get("body"))
         self.out("statement", st, to=channel(room.id))
         return {"id": st["id"]}

@@ -19,7 +19,8 @@ HOST_TTL_S = 15
 
 
 class Presence:
-    def __init__(self, redis_url: str | None = None) -> None:
+    def __init__(self, redis_url: str | None = None, prefix: str = "pnyx") -> None:
+        self.prefix = prefix
         self.host = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._lock = threading.Lock()
         self._rooms: dict[int, dict[str, dict[str, Any]]] = {}
@@ -41,7 +42,7 @@ class Presence:
 
     def _beat(self) -> None:
         try:
-            self._redis.set(f"pnyx:host:{self.host}", "1", ex=HOST_TTL_S)
+            self._redis.set(f"{self.prefix}:host:{self.host}", "1", ex=HOST_TTL_S)
         except Exception:  # noqa: BLE001 - Redis down: presence degrades, rooms keep working
             pass
 
@@ -57,7 +58,7 @@ class Presence:
             self._sid_rooms.setdefault(sid, set()).add(room_id)
         if self._redis is not None:
             try:
-                self._redis.hset(f"pnyx:presence:{room_id}", sid, json.dumps({**person, "host": self.host}))
+                self._redis.hset(f"{self.prefix}:presence:{room_id}", sid, json.dumps({**person, "host": self.host}))
             except Exception:  # noqa: BLE001
                 pass
 
@@ -67,7 +68,7 @@ class Presence:
             self._sid_rooms.get(sid, set()).discard(room_id)
         if self._redis is not None:
             try:
-                self._redis.hdel(f"pnyx:presence:{room_id}", sid)
+                self._redis.hdel(f"{self.prefix}:presence:{room_id}", sid)
             except Exception:  # noqa: BLE001
                 pass
 
@@ -90,13 +91,13 @@ class Presence:
             with self._lock:
                 return dict(self._rooms.get(room_id, {}))
         try:
-            raw = self._redis.hgetall(f"pnyx:presence:{room_id}")
+            raw = self._redis.hgetall(f"{self.prefix}:presence:{room_id}")
             data = {sid: json.loads(v) for sid, v in raw.items()}
             hosts = sorted({p.get("host", "") for p in data.values()})
-            alive = dict(zip(hosts, self._redis.mget([f"pnyx:host:{h}" for h in hosts]), strict=True)) if hosts else {}
+            alive = dict(zip(hosts, self._redis.mget([f"{self.prefix}:host:{h}" for h in hosts]), strict=True)) if hosts else {}
             dead = [sid for sid, p in data.items() if not alive.get(p.get("host", ""))]
             if dead:
-                self._redis.hdel(f"pnyx:presence:{room_id}", *dead)
+                self._redis.hdel(f"{self.prefix}:presence:{room_id}", *dead)
             return {sid: p for sid, p in data.items() if sid not in dead}
         except Exception:  # noqa: BLE001
             with self._lock:

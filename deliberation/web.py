@@ -91,7 +91,7 @@ def text_room(room_id: int) -> Any:
                 body = request.form.get("body", "")
                 from .namespace import namespace
                 messages.validate(body, request.form.get("client_id"))
-                namespace.bucket.take(current_user.id)
+                namespace.take_token(current_user.id)
                 msg, _created = messages.post(db.session, current_user, room, body, request.form.get("client_id"))
                 socketio.emit("message", msg, namespace=NAMESPACE, to=channel(room.id))
             return redirect(url_for("rooms.text_room", room_id=room.id, _anchor="end"), code=303)

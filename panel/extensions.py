@@ -72,4 +72,6 @@ def init_extensions(app: Flask) -> None:
         # None = same-origin only (engine.io's default); list extra origins explicitly.
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         max_http_buffer_size=64 * 1024,
+        # Separate deployments (or test runs) sharing one Redis need separate channels.
+        channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio",
     )

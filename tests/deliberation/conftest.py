@@ -28,7 +28,7 @@ def _fresh_namespace_state() -> Iterator[None]:
     """The namespace is process-wide; ids repeat between tests, so forget rate buckets and presence."""
     from deliberation.namespace import namespace
 
-    namespace.bucket._state.clear()
+    namespace.bucket = None
     namespace.presence = None
     yield
     namespace.presence = None
@@ -78,7 +78,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": database_url, "LOG_JSON": "0", "SECRET_KEY": "live-test",
-               "SOCKETIO_ASYNC_MODE": async_mode}
+               "SOCKETIO_ASYNC_MODE": async_mode, "PGAPPNAME": f"pnyx-live-{self.port}"}
         if not redis:
             env.pop("REDIS_URL", None)
         self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"pnyx-server-{self.port}.log"

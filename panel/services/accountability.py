@@ -80,11 +80,12 @@ def _rows(session: Session, rec_id: int, now: datetime, region: str | None) -> l
             .where(Delivery.recommendation_id == rec_id).order_by(Mission.name))
     if region:
         stmt = stmt.where(Mission.region == region)
+    pairs = session.execute(stmt).tuples().all()
+    hists = responses.histories(session, [d.id for d, _m in pairs])
     out = []
-    for d, m in session.execute(stmt).tuples():
-        hist = responses.history(session, d.id)
-        first = hist[-1][0] if hist else None
-        out.append(Row(m, d, responses.delivery_state(d, first, now), hist))
+    for d, m in pairs:
+        hist = hists[d.id]
+        out.append(Row(m, d, responses.delivery_state(d, hist[-1][0] if hist else None, now), hist))
     return out
 
 
@@ -127,15 +128,9 @@ class Scorecard:
         return self.on_time / due if due else None
 
 
-def _score(session: Session, mission: Mission, now: datetime) -> Scorecard:
+def _score(mission: Mission, items: list[tuple[Recommendation, Row]], now: datetime) -> Scorecard:
     card = Scorecard(mission)
-    rows = session.execute(select(Delivery, Recommendation).join(
-        Recommendation, Recommendation.id == Delivery.recommendation_id)
-        .where(Delivery.mission_id == mission.id, Recommendation.status == "published")
-        .order_by(Delivery.due_at)).tuples().all()
-    for d, rec in rows:
-        hist = responses.history(session, d.id)
-        row = Row(mission, d, responses.delivery_state(d, hist[-1][0] if hist else None, now), hist)
+    for rec, row in items:
         card.items.append((rec, row))
         card.delivered += 1
         if row.state == "answered":
@@ -148,13 +143,32 @@ def _score(session: Session, mission: Mission, now: datetime) -> Scorecard:
             card.awaiting += 1
         if row.stance:
             card.stances[row.stance] += 1
-            for c in hist[0][1]:  # milestones of the current answer
+            for c in row.versions[0][1]:  # milestones of the current answer
                 card.milestones += 1
                 if c.met_at is not None:
                     card.milestones_met += 1
                 elif c.due_at is not None and c.due_at < now:
                     card.milestones_missed += 1
     return card
+
+
+def _cards(session: Session, missions: list[Mission], now: datetime) -> list[Scorecard]:
+    by_mission: dict[int, list[tuple[Recommendation, Row]]] = {m.id: [] for m in missions}
+    ids = list(by_mission)
+    rows: list[tuple[Delivery, Recommendation]] = []
+    for i in range(0, len(ids), 500):
+        rows += session.execute(select(Delivery, Recommendation).join(
+            Recommendation, Recommendation.id == Delivery.recommendation_id)
+            .where(Delivery.mission_id.in_(ids[i:i + 500]), Recommendation.status == "published")
+            .order_by(Delivery.due_at, Delivery.id)).tuples().all()
+    hists = responses.histories(session, [d.id for d, _r in rows])
+    mission_of = {m.id: m for m in missions}
+    for d, rec in rows:
+        hist = hists[d.id]
+        row = Row(mission_of[d.mission_id], d,
+                  responses.delivery_state(d, hist[-1][0] if hist else None, now), hist)
+        by_mission[d.mission_id].append((rec, row))
+    return [_score(m, by_mission[m.id], now) for m in missions]
 
 
 def scorecards(session: Session, *, region: str | None = None, status: str | None = None,
@@ -165,17 +179,18 @@ def scorecards(session: Session, *, region: str | None = None, status: str | Non
         stmt = stmt.where(Mission.region == region)
     if only_addressed:
         stmt = stmt.where(Mission.id.in_(select(Delivery.mission_id)))
-    cards = [_score(session, m, now) for m in session.execute(stmt).scalars()]
+    cards = _cards(session, list(session.execute(stmt).scalars()), now)
     if status:
         cards = [c for c in cards if any(row.matches(status) for _, row in c.items)]
     return cards
 
 
 def scorecard(session: Session, code: str) -> Scorecard:
-    m = session.execute(select(Mission).where(Mission.country_code == code.upper()[:3])).scalar_one_or_none()
+    m = session.execute(select(Mission).where(Mission.country_code == code.upper())).scalar_one_or_none() \
+        if len(code) == 3 else None
     if m is None:
         raise NotFound(f"No mission with country code {code!r}.", field="country_code")
-    return _score(session, m, utcnow())
+    return _cards(session, [m], utcnow())[0]
 
 
 def recent_responses(session: Session, limit: int = 50) -> list[tuple[Response, Delivery, Mission, Recommendation]]:

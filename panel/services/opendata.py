@@ -165,10 +165,16 @@ def response_rows(session: Session, panel_id: int | None) -> list[dict[str, Any]
             .where(Recommendation.status == "published").order_by(Response.id))
     if panel_id is not None:
         stmt = stmt.where(Recommendation.panel_id == panel_id)
+    rows = session.execute(stmt).tuples().all()
+    by_response: dict[int, list[Commitment]] = {}
+    ids = [r.id for r, *_ in rows]
+    for i in range(0, len(ids), 500):
+        for c in session.execute(select(Commitment).where(Commitment.response_id.in_(ids[i:i + 500]))
+                                 .order_by(Commitment.id)).scalars():
+            by_response.setdefault(c.response_id, []).append(c)
     out = []
-    for r, d, m, rec in session.execute(stmt).tuples():
-        cs = session.execute(select(Commitment).where(Commitment.response_id == r.id).order_by(Commitment.id)
-                             ).scalars().all()
+    for r, d, m, rec in rows:
+        cs = by_response.get(r.id, [])
         out.append({"response_id": r.id, "recommendation_id": rec.id, "panel_id": rec.panel_id,
                     "mission": m.country_code, "mission_name": m.name, "un_regional_group": m.region,
                     "version": r.version, "stance": r.stance, "explanation": r.explanation, "late": r.late,

@@ -240,10 +240,12 @@ def render_pdf(rep: Report) -> bytes:
         if cur.minority_opinions:
             para("Minority opinions: " + cur.minority_opinions, 9)
         if rows:
-            para(f"Mission answers ({len(rows)} missions addressed):", 9)
+            para(f"Mission answers ({len(rows)} missions addressed): "
+                 + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counts.items())), 9)
             svg(rep.stance_chart(counts), 150)
             for row in rows:
-                stance = row.stance.replace("_", " ") if row.stance else row.state.replace("_", " ")
-                para(f"  {row.mission.name}: {stance}"
-                     + (f" — {row.latest.explanation[:300]}" if row.latest and row.latest.explanation else ""), 8)
+                if row.stance:  # missions still to answer are counted above, not listed one by one
+                    para(f"  {row.mission.name}: {row.stance.replace('_', ' ')}" + (" (late)" if row.latest and
+                         row.latest.late else "") + (f" — {row.latest.explanation[:300]}" if row.latest and
+                                                     row.latest.explanation else ""), 8)
     return bytes(pdf.output())

@@ -117,6 +117,24 @@ def history(session: Session, delivery_id: int) -> list[tuple[Response, list[Com
     return out
 
 
+def histories(session: Session, delivery_ids: list[int]) -> dict[int, list[tuple[Response, list[Commitment]]]]:
+    """``history`` for many deliveries in two queries per 500 ids (public pages list hundreds)."""
+    out: dict[int, list[tuple[Response, list[Commitment]]]] = {i: [] for i in delivery_ids}
+    for start in range(0, len(delivery_ids), 500):
+        chunk = delivery_ids[start:start + 500]
+        rows = session.execute(select(Response).where(Response.delivery_id.in_(chunk))
+                               .order_by(Response.delivery_id, Response.version.desc())).scalars().all()
+        cs: dict[int, list[Commitment]] = {}
+        ids = [r.id for r in rows]
+        for i in range(0, len(ids), 500):
+            for c in session.execute(select(Commitment).where(Commitment.response_id.in_(ids[i:i + 500]))
+                                     .order_by(Commitment.id)).scalars():
+                cs.setdefault(c.response_id, []).append(c)
+        for r in rows:
+            out[r.delivery_id].append((r, cs.get(r.id, [])))
+    return out
+
+
 def latest(session: Session, delivery_id: int) -> Response | None:
     return session.execute(select(Response).where(Response.delivery_id == delivery_id)
                            .order_by(Response.version.desc()).limit(1)).scalar_one_or_none()

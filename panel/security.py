@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -11,7 +12,17 @@ CSP = (
 )
 
 
+class ProxyAwareSessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request came over HTTPS (directly or, with
+    PROXY_FIX, via X-Forwarded-Proto). The session cookie is written after ``after_request``
+    hooks run, so it cannot be patched there."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = ProxyAwareSessionInterface()
     @app.after_request
     def _headers(response: Response) -> Response:
         h = response.headers
@@ -22,7 +33,7 @@ def init_app(app: Flask) -> None:
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-            # Behind HTTPS (ProxyFix) cookies must be Secure even if the config forgot it.
+            # Other cookies set by views: Secure behind HTTPS even if the config forgot it.
             cookies = h.getlist("Set-Cookie")
             if cookies:
                 h.remove("Set-Cookie")

@@ -178,8 +178,10 @@ def set_language(code: str) -> Any:
         current_user.locale = code
         db.session.commit()
     session["lang"] = code
-    target = request.form.get("next") or url_for("web.index")
-    if not target.startswith("/") or target.startswith("//"):
+    from ..auth import is_local_path
+
+    target = request.form.get("next") or ""
+    if not is_local_path(target):
         target = url_for("web.index")
     return redirect(target)
 

@@ -16,9 +16,10 @@ the field.  JSON-lines files are read by :mod:`voting.jsonl`.
 from __future__ import annotations
 
 import gc
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from itertools import chain, repeat
+from itertools import chain, count, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -184,9 +185,20 @@ def _flat_codes(
     """Map ballots that are flat lists of names to (candidates, lengths, codes, names)."""
     lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     flat = list(chain.from_iterable(lists))
-    cands, index = _candidate_index(flat, cands)
-    codes = np.fromiter(map(index.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
-    return cands, lengths, codes, flat
+    if cands is not None:
+        index = {c: i for i, c in enumerate(cands)}
+        codes = np.fromiter(map(index.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        return cands, lengths, codes, flat
+    # Candidates = the names found: number them in order of first appearance in one C-level pass
+    # (a defaultdict backed by a counter), then renumber in sorted-name order.
+    seen: defaultdict[Any, int] = defaultdict(count().__next__)
+    first_codes = np.fromiter(map(seen.__getitem__, flat), dtype=np.int64, count=len(flat))
+    if not all(isinstance(n, str) for n in seen):
+        raise TypeError("non-string candidate")
+    names = sorted(seen)
+    renumber = np.empty(len(names), dtype=np.int64)
+    renumber[[seen[n] for n in names]] = np.arange(len(names))
+    return tuple(names), lengths, renumber[first_codes], flat
 
 
 def _check_rows(

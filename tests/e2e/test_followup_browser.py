@@ -145,6 +145,9 @@ def test_publish_respond_and_public_dashboard(live, browser, db, users):
     shot(ppage, "14-report")
     ppage.goto(f"{live}/open-data/")
     shot(ppage, "15-open-data")
+    ppage.goto(f"{live}/public/recommendations/{rec.id}?lang=ar&region=African States")
+    assert ppage.get_attribute("html", "dir") == "rtl"
+    shot(ppage, "15b-public-recommendation-arabic")
     no_csp_errors(console)
 
 

@@ -253,7 +253,8 @@ def outbox_overview(session: Session, actor: User, status: str | None = None, li
 # --- reminders and the in-app inbox -------------------------------------------------------------
 
 def send_reminders(session: Session, *, now: datetime | None = None, days_before: int = REMINDER_DAYS) -> int:
-    """One reminder per unanswered delivery once its due date is less than ``days_before`` away."""
+    """One reminder per unanswered delivery once its due date is less than ``days_before`` away, and
+    one overdue notice when the due date has passed. Returns how many deliveries were notified."""
     now = now or utcnow()
     answered = select(Response.delivery_id)
     due = session.execute(
@@ -270,8 +271,21 @@ def send_reminders(session: Session, *, now: datetime | None = None, days_before
                                 f"mission's public answer by {d.due_at:%d %B %Y %H:%M} UTC.\n"
                                 "Answers after the due date are accepted but shown as late.\n"))
         d.reminded_at = now
+    overdue = session.execute(
+        select(Delivery).where(Delivery.due_at <= now, Delivery.id.not_in(answered),
+                               (Delivery.reminded_at.is_(None)) | (Delivery.reminded_at <= Delivery.due_at))
+    ).scalars().all()
+    for d in overdue:  # one notice when the due date passes; reminded_at > due_at marks it sent
+        rec = session.get(Recommendation, d.recommendation_id)
+        for u in session.execute(select(User).where(User.mission_id == d.mission_id, User.active.is_(True))
+                                 ).scalars():
+            enqueue_email(session, u, subject=f"Overdue: {rec.title if rec else ''}",
+                          body=(f"The answer to \"{rec.title if rec else ''}\" was due on {d.due_at:%d %B %Y} and is "
+                                "now shown as overdue on the public dashboard. Your answer is still welcome; it "
+                                "will be marked late.\n"))
+        d.reminded_at = now
     session.commit()
-    return len(due)
+    return len(due) + len(overdue)
 
 
 def inbox(session: Session, user: User) -> list[OutboxMessage]:

@@ -94,7 +94,7 @@ def test_smtp_down_keeps_message_and_backs_off(db, users):
     assert msg.status == "sent" and msg.attempts == 3 and msg.last_error is None
 
 
-def test_gives_up_visibly_after_max_attempts_and_can_be_retried(db, users, monkeypatch):
+def test_gives_up_visibly_after_max_attempts_and_can_be_retried(db, users):
     notifications.enqueue_email(db.session, users["mission"], subject="s", body="b")
     db.session.commit()
     msg = db.session.execute(select(OutboxMessage)).scalar_one()
@@ -126,6 +126,17 @@ def test_reminders_before_due_date_once(db, users):
     assert [m.to_address for m in after] == [users["mission"].email]  # only KEN has a desk officer
     assert notifications.send_reminders(db.session) == 0
     assert len(db.session.execute(select(OutboxMessage)).all()) == before + 1
+
+
+def test_overdue_notice_once(db, users):
+    _rec, ms = fh.delivered(db.session, users, days=3)
+    assert notifications.send_reminders(db.session) == 3
+    later = utcnow() + timedelta(days=4)
+    assert notifications.send_reminders(db.session, now=later) == 3  # now overdue: one notice each
+    subjects = db.session.execute(select(OutboxMessage.subject).where(OutboxMessage.user_id == users["mission"].id)
+                                  ).scalars().all()
+    assert sum(s.startswith("Reminder") for s in subjects) == 1 and sum(s.startswith("Overdue") for s in subjects) == 1
+    assert notifications.send_reminders(db.session, now=later + timedelta(days=1)) == 0
 
 
 def test_no_reminder_for_answered_or_far_away(db, users):

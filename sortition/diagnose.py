@@ -31,7 +31,7 @@ def _feasible(model: TypeModel, lo: np.ndarray, hi: np.ndarray) -> bool:
         bounds=Bounds(np.zeros(model.num_types), model.counts.astype(float)),
         options={"time_limit": TIME_LIMIT},
     )
-    return res.status == 0
+    return bool(res.status == 0)
 
 
 def _counting_reasons(model: TypeModel, quotas: list[Quota], pool: Pool) -> list[str]:

@@ -20,6 +20,7 @@ from sortition.types import Pool, Quota
 
 EPS = 1e-7  # pricing / convergence tolerance on probabilities
 MIP_GAP = 1e-9
+SWAP_CANDIDATES = 150
 
 
 @dataclass
@@ -130,7 +131,8 @@ def best_panel(model: TypeModel, weights: np.ndarray, time_limit: float | None =
         if res.status == 2:  # infeasible
             return None
         raise SelectionError(f"the panel-finding MILP failed: {res.message}", code="solver_failed")
-    return np.rint(res.x).astype(np.int64)
+    panel: np.ndarray = np.rint(res.x).astype(np.int64)
+    return panel
 
 
 def improve_by_swaps(model: TypeModel, weights: np.ndarray, start: np.ndarray, max_steps: int = 25) -> np.ndarray:
@@ -155,6 +157,13 @@ def improve_by_swaps(model: TypeModel, weights: np.ndarray, start: np.ndarray, m
         in_types = np.flatnonzero(c < model.counts)
         if not len(out_types) or not len(in_types):
             return c
+        if len(in_types) > SWAP_CANDIDATES:  # only the heaviest types can give the best swaps
+            floor = weights[out_types].min()
+            in_types = in_types[weights[in_types] > floor]
+            if len(in_types) > SWAP_CANDIDATES:
+                in_types = in_types[np.argpartition(-weights[in_types], SWAP_CANDIDATES)[:SWAP_CANDIDATES]]
+            if not len(in_types):
+                return c
         same = r[out_types][:, None, :] == r[in_types][None, :, :]
         ok = same | (down_ok[r[out_types]][:, None, :] & up_ok[r[in_types]][None, :, :])
         feasible = ok.all(axis=2)
@@ -230,9 +239,10 @@ def initial_panels(
     hopeless = np.zeros(model.num_types, dtype=bool) if candidates is None else ~candidates
     while not (covered | hopeless).all():
         weights = np.where(covered | hopeless, 0.0, 1.0 / model.counts) * (1.0 + 0.01 * rng.random(model.num_types))
-        c = best_panel(model, weights)
-        if c is None:
+        found = best_panel(model, weights)
+        if found is None:
             raise SelectionError("no panel meets the quotas", code="infeasible")
+        c = found
         if not np.any((c > 0) & ~covered & ~hopeless):
             break
         panels.add(c)

@@ -28,8 +28,8 @@ from sortition.errors import SelectionError
 
 DUAL_FIX = 1e-6  # a dual weight above this marks a type as tight at the optimum
 MAX_ROUNDS = 100_000
-HEURISTIC_STARTS = 6
-LP_METHOD = "highs-ds"
+HEURISTIC_STARTS = 16
+LP_METHOD = "highs-ipm"
 WARM_SAMPLES = 400
 PRUNE_MIN = 200
 PRUNE_FACTOR = 2
@@ -117,9 +117,10 @@ def column_generation(
                 added += 1
         if added:
             continue
-        c = best_panel(model, weights)
-        if c is None:  # pragma: no cover - feasibility was established before
+        exact = best_panel(model, weights)
+        if exact is None:  # pragma: no cover - feasibility was established before
             raise SelectionError("no panel meets the quotas", code="infeasible")
+        c = exact
         if float(weights @ c) <= sol.cap + EPS or not panels.add(c):
             return sol
     raise SelectionError("column generation did not converge", code="no_convergence")  # pragma: no cover
@@ -166,5 +167,6 @@ def final_distribution(panels: PanelSet, active: np.ndarray, fixed: np.ndarray) 
     res = linprog(cost, A_ub=a_ub, b_ub=-fixed[idx], A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method="highs")
     if res.status != 0:
         raise SelectionError(f"the final LEXIMIN program failed: {res.message}", code="solver_failed")
-    x = np.clip(np.asarray(res.x[:-1]), 0.0, None)
-    return x / x.sum()
+    x: np.ndarray = np.clip(np.asarray(res.x[:-1]), 0.0, None)
+    normalised: np.ndarray = x / x.sum()
+    return normalised

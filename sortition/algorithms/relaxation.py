@@ -33,7 +33,7 @@ def relaxed_leximin(model: TypeModel, active: np.ndarray) -> np.ndarray | None:
     base = sparse.vstack(rows, format="csr")
     base_lo, base_hi = np.concatenate(lo), np.concatenate(hi)
     finite = np.isfinite(base_lo)
-    c = None
+    c: np.ndarray | None = None
     for _ in range(t + 1):
         if fixed_mask.all():
             break
@@ -86,7 +86,7 @@ def sample_panel(model: TypeModel, target: np.ndarray, rng: np.random.Generator,
     base = np.floor(target + 1e-9)
     frac = np.clip(target - base, 0, 1)
     need = model.size - int(base.sum())
-    c = base.astype(np.int64)
+    c: np.ndarray = base.astype(np.int64)
     if need > 0:
         order = rng.permutation(len(frac))
         cum = np.cumsum(frac[order])
@@ -106,6 +106,15 @@ def sample_panel(model: TypeModel, target: np.ndarray, rng: np.random.Generator,
             return c
         out_t = np.flatnonzero(c > 0)
         in_t = np.flatnonzero(c < model.counts)
+        # only swaps touching a violated row can help: prefilter to keep the arrays small
+        short = q < lo
+        over = q > hi
+        if short.any():
+            in_t = in_t[short[rows[in_t]].any(axis=1)]
+        if over.any():
+            out_t = out_t[over[rows[out_t]].any(axis=1)]
+        if not len(in_t) or not len(out_t):
+            break
         # violation change of removing one of a: rows of a lose 1; adding b: rows of b gain 1
         d_out = np.where(q[rows[out_t]] > hi[rows[out_t]], -1.0, np.where(q[rows[out_t]] <= lo[rows[out_t]], 1.0, 0.0))
         d_in = np.where(q[rows[in_t]] < lo[rows[in_t]], -1.0, np.where(q[rows[in_t]] >= hi[rows[in_t]], 1.0, 0.0))

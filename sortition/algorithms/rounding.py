@@ -45,9 +45,9 @@ def _leftover_choice(a: sparse.csc_matrix, frac: np.ndarray, extra: int, rng: np
         options={"time_limit": ROUNDING_TIME_LIMIT, "mip_rel_gap": 1e-3},
     )
     if res.x is not None:
-        r = np.rint(res.x[:k]).astype(np.int64)
-        if int(r.sum()) == extra:
-            return r
+        chosen: np.ndarray = np.rint(res.x[:k]).astype(np.int64)
+        if int(chosen.sum()) == extra:
+            return chosen
     # systematic sampling keeps each panel's expected number of tickets exact
     cum = np.cumsum(frac)
     picks = np.searchsorted(cum, rng.random() + np.arange(extra), side="right")

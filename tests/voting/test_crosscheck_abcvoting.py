@@ -40,7 +40,7 @@ def reference(names: list[str], ballots: list[dict[str, Any]], rule: str, seats:
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=approval_ballots(max_m=6, max_n=9), seats_frac=st.floats(0, 1))
 def test_slates_match_abcvoting(rule: str, data: tuple[list[str], list[dict[str, Any]]], seats_frac: float,
                                 crosscheck: CrossCheckCounter) -> None:

@@ -48,7 +48,7 @@ from voting import parse_ballots, tally
 from .conftest import CrossCheckCounter
 from .strategies import approval_ballots, ranked_ballots, score_ballots
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 CYCLE = (["a", "b", "c"], [{"ranking": ["a", "b", "c"]}, {"ranking": ["b", "c", "a"]}, {"ranking": ["c", "a", "b"]}])
 TIED_CYCLE = (
@@ -129,7 +129,7 @@ def test_ranked_rules_match_pref_voting(data: tuple[list[str], list[dict[str, An
         check("ranked-pairs", pv_ranked_pairs(prof))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=ranked_ballots(max_m=6, truncate=False, ties=False, max_n=15))
 @example(data=CYCLE)
 def test_linear_profiles_match_pref_voting_profile(data: tuple[list[str], list[dict[str, Any]]],

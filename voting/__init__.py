@@ -8,6 +8,7 @@ Public API::
     result = tally("pav", approval_profile, seats=3, tiebreak_seed=42)
 """
 
+from . import rules  # noqa: F401  (importing the rules fills RULES)
 from .ballots import DEFAULT_GRADE_SCALE, DEFAULT_SCORE_RANGE, parse_ballots
 from .errors import BallotError, MethodInputError, TooLargeError, UnknownMethodError, VotingError
 from .jsonl import parse_jsonl, read_ballots_file

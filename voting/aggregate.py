@@ -25,6 +25,12 @@ class GroupedResults:
     groups: dict[str, TallyResult]
     sizes: dict[str, int]
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "overall": self.overall.to_dict(),
+            "groups": {g: {"size": self.sizes[g], **r.to_dict()} for g, r in self.groups.items()},
+        }
+
 
 def group_results(
     method_id: str,
@@ -189,7 +195,12 @@ def thresholds(
         strict: if True the yes share must *exceed* ``majority`` when it is exactly ½ (a simple
             majority means more than half); supermajorities above ½ are always "at least".
     """
-    q, maj = Fraction(quorum), Fraction(majority)
+    try:
+        q, maj = Fraction(quorum), Fraction(majority)
+    except (ValueError, TypeError, ZeroDivisionError):
+        raise VotingError("quorum and majority must be fractions such as '1/2' or 0.5", field="majority") from None
+    if not (0 <= q <= 1 and 0 <= maj < 1):
+        raise VotingError("quorum must be in [0, 1] and majority in [0, 1)", field="majority")
     if min(yes, no, abstain) < 0 or eligible < yes + no + abstain or eligible <= 0:
         raise VotingError("counts must be non-negative and within the eligible number", field="eligible")
     cast = yes + no + abstain

@@ -325,7 +325,11 @@ def _encode_mapping(
         if type(p) is not dict:
             raise BallotError(f"{field!r} must be an object mapping candidates to values", line_of(u), field)
     # Iterating a dict yields its keys: _flat_codes works on the dicts directly (C-level chains).
-    cands, lengths, codes, flat_keys = _flat_codes(payload, line_of, cands, field)
+    try:
+        cands, lengths, codes, flat_keys = _flat_codes(payload, line_of, cands, field)
+    except TypeError:  # only possible for Python dicts: JSON object keys are always strings
+        u = next(u for u, p in enumerate(payload) if not all(isinstance(k, str) for k in p))
+        raise BallotError(f"{field!r} keys must be candidate names (strings)", line_of(u), field) from None
     m = len(cands)
     rows = _check_rows(lengths, codes, cands, line_of, field, flat_keys)
     values = list(chain.from_iterable(map(dict.values, payload)))

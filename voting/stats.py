@@ -88,6 +88,8 @@ def weighted_support(
     y = np.asarray(support, dtype=float)
     if y.ndim != 1 or y.size != len(strata) or y.size == 0:
         raise VotingError("one support value and one stratum per voter are required", field="support")
+    if not np.isfinite(y).all():
+        raise VotingError("support values must be finite numbers", field="support")
     if not 0 < level < 1:
         raise VotingError("level must be between 0 and 1", field="level")
     weights, missing = stratum_weights(strata, population_shares)

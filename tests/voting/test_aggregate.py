@@ -24,6 +24,7 @@ def test_group_results_share_candidates() -> None:
     assert out.groups["north"].winners == ("a",) and out.groups["south"].winners == ("c",)
     assert out.groups["north"].candidates == ("a", "b", "c")
     assert out.sizes == {"north": 2, "south": 2}
+    assert out.to_dict()["groups"]["south"]["winners"] == ["c"]
 
 
 def test_group_results_length_mismatch() -> None:
@@ -64,6 +65,10 @@ def test_thresholds(yes: int, no: int, abstain: int, eligible: int, quorum: str,
 def test_thresholds_reject_bad_counts() -> None:
     with pytest.raises(VotingError):
         thresholds(5, 5, 0, eligible=3)
+    with pytest.raises(VotingError):
+        thresholds(5, 5, 0, eligible=10, majority="two thirds")
+    with pytest.raises(VotingError):
+        thresholds(5, 5, 0, eligible=10, quorum=2)
 
 
 def test_choice_thresholds() -> None:

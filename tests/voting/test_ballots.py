@@ -127,3 +127,19 @@ def test_aggregated_profile_matches_unaggregated_counts() -> None:
                 if x in b["ranking"]:
                     expected["abc".index(x), "abc".index(y)] += 1
     assert p.support_matrix().tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(
+    ("ballots", "field"),
+    [
+        ([{"scores": {"a": 1}}, {"scores": {1: 2}}], "scores"),
+        ([{"approve": ["a"]}, {"approve": [["a"]]}], "approve"),
+        ([{"ranking": ["a"]}, {"ranking": [3]}], "ranking"),
+        ([{"choice": "yes"}, {"choice": True}], "choice"),
+        ([{"approve": ["a"]}, "approve a"], None),
+    ],
+)
+def test_python_dict_ballots_with_wrong_types(ballots: list[Any], field: str | None) -> None:
+    with pytest.raises(BallotError) as err:
+        parse_ballots(ballots)
+    assert err.value.line == 2 and err.value.field == field

@@ -45,7 +45,13 @@ def test_non_binary_support_and_missing_strata() -> None:
 
 @pytest.mark.parametrize(
     ("support", "strata", "shares"),
-    [([1, 0], ["a"], {"a": 1.0}), ([1], ["z"], {"a": 1.0}), ([], [], {"a": 1.0}), ([1], ["a"], {"a": 0.0})],
+    [
+        ([1, 0], ["a"], {"a": 1.0}),
+        ([1], ["z"], {"a": 1.0}),
+        ([], [], {"a": 1.0}),
+        ([1], ["a"], {"a": 0.0}),
+        ([float("nan")], ["a"], {"a": 1.0}),
+    ],
 )
 def test_bad_input(support: list[int], strata: list[str], shares: dict[str, float]) -> None:
     with pytest.raises(VotingError):

@@ -119,6 +119,10 @@ def _encode(
     scale: tuple[str, ...],
     kind: str | None,
 ) -> Profile:
+    if score_range[0] >= score_range[1]:
+        raise BallotError(f"bad score range {score_range[0]}..{score_range[1]}", field="score_range")
+    if not scale or len(set(scale)) != len(scale):
+        raise BallotError("the grade scale needs distinct grade names", field="grade_scale")
     if not items:
         raise BallotError("no ballots")
     key, first_kind = _ballot_kind(items[0], line_of, 0)

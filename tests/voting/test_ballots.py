@@ -108,9 +108,13 @@ def test_dict_api_positions() -> None:
     assert err.value.to_dict()["code"] == "bad_ballot"
 
 
-def test_no_ballots() -> None:
+def test_no_ballots_and_bad_declarations() -> None:
     with pytest.raises(BallotError):
         parse_jsonl("\n\n")
+    with pytest.raises(BallotError):
+        parse_ballots([{"scores": {"a": 1}}], score_range=(5, 0))
+    with pytest.raises(BallotError):
+        parse_ballots([{"grades": {"a": "ok"}}], grade_scale=["ok", "ok"])
 
 
 def test_aggregated_profile_matches_unaggregated_counts() -> None:

@@ -117,6 +117,8 @@ def seed(session: Session) -> Panel:
             session.flush()
         _get_or_create_user(session, f"mission-{code.lower()}@pnyx.example", f"Desk officer, {name}", "mission",
                             mission_id=mission.id)
+    from .demo_followup import seed_followup
+    seed_followup(session, staff["organizer@pnyx.example"])  # a closed demo panel with public answers
 
     panel = session.execute(select(Panel).where(Panel.slug == DEMO_SLUG)).scalar_one_or_none()
     if panel is not None:

@@ -180,3 +180,26 @@ def test_staff_pages_render(live, browser, db, users):
     page.click("button:has-text('Subscribe')")
     shot(page, "18-webhooks-error")
     no_csp_errors(console)
+
+
+def test_demo_public_pages(live, browser, db, users):
+    from sqlalchemy import select
+
+    from panel import demo
+    from panel.demo_followup import DEMO_SLUG
+    from panel.models import Panel
+
+    demo.seed(db.session)
+    panel = db.session.execute(select(Panel).where(Panel.slug == DEMO_SLUG)).scalar_one()
+    console: list[str] = []
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    page.on("console", lambda m: console.append(m.text))
+    page.goto(f"{live}/")
+    page.click("text=See who answered the panels")
+    assert "Demo" in page.inner_text("main") or "open data" in page.inner_text("main").lower()
+    shot(page, "19-demo-public-dashboard")
+    page.goto(f"{live}/public/missions?region=Eastern European States")
+    shot(page, "20-demo-scorecards-region")
+    page.goto(f"{live}/public/panels/{panel.id}/report")
+    shot(page, "21-demo-report")
+    no_csp_errors(console)

@@ -104,3 +104,22 @@ def test_atom_feed(client, db, users):
                                   "/open-data/index.json"])
 def test_public_pages_need_no_sign_in(client, path):
     assert client.get(path).status_code == 200
+
+
+def test_demo_follow_up_data_fills_the_public_pages(client, db):
+    from markupsafe import escape
+
+    from panel import demo
+    from panel.demo_followup import DEMO_SLUG, RECS
+    from panel.models import Panel, Response
+
+    demo.seed(db.session)
+    n = db.session.query(Response).count()
+    demo.seed(db.session)
+    assert db.session.query(Response).count() == n > 50  # idempotent
+    panel = db.session.execute(select(Panel).where(Panel.slug == DEMO_SLUG)).scalar_one()
+    html = client.get("/public/").get_data(as_text=True)
+    assert all(str(escape(title)) in html for title, *_ in RECS)
+    assert "overdue" in client.get("/public/missions").get_data(as_text=True)
+    assert client.get(f"/public/panels/{panel.id}/report.pdf").status_code == 200
+    assert len(client.get("/open-data/responses.json").get_json()["rows"]) == n

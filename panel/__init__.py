@@ -45,4 +45,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     from . import cli
     cli.init_app(app)
+
+    from .services import jobs
+    jobs.init_app(app)
     return app

@@ -188,6 +188,8 @@ def set_language(code: str) -> Any:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    from . import lottery
+    app.register_blueprint(lottery.bp)
     from . import followup, public
     app.register_blueprint(followup.bp)
     app.register_blueprint(public.bp)

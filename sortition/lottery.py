@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sortition.algorithms import ALGORITHMS, DISTRIBUTION_ALGORITHMS
+from sortition.algorithms import ALGORITHMS, DISTRIBUTION_ALGORITHMS, Progress
 from sortition.algorithms.common import (
     PanelSet,
     TypeModel,
@@ -90,8 +90,16 @@ def check_feasibility(pool: Pool, size: int) -> TypeModel:
     return model
 
 
-def find_distribution(pool: Pool, size: int, algorithm: str = "leximin", rng: np.random.Generator | None = None) -> Distribution:
+def find_distribution(
+    pool: Pool,
+    size: int,
+    algorithm: str = "leximin",
+    rng: np.random.Generator | None = None,
+    progress: Progress | None = None,
+) -> Distribution:
     """The selection distribution of ``algorithm`` (not for "legacy", which has none).
+
+    ``progress(fraction, message)`` is called as the solver advances (for a background job).
 
     Raises:
         BadDataError, InfeasibleQuotasError: see :func:`check_feasibility`.
@@ -101,7 +109,7 @@ def find_distribution(pool: Pool, size: int, algorithm: str = "leximin", rng: np
     if rng is None:
         rng = lottery_rng(input_digest(pool, size), algorithm)
     panels = PanelSet(model)
-    weights, stats = DISTRIBUTION_ALGORITHMS[algorithm](model, panels, rng)
+    weights, stats = DISTRIBUTION_ALGORITHMS[algorithm](model, panels, rng, progress)
     type_probs = np.asarray(panels.matrix() @ weights).ravel()
     per_person = person_probabilities(model, type_probs, len(pool.people))
     probs = {p.id: float(v) for p, v in zip(pool.people, per_person, strict=True)}
@@ -116,6 +124,7 @@ def run_lottery(
     seed: str = "",
     lottery_size: int = DEFAULT_LOTTERY_SIZE,
     rng: np.random.Generator | None = None,
+    progress: Progress | None = None,
 ) -> SelectionResult:
     """Compute the distribution, round it to ``lottery_size`` tickets, and draw the ticket for ``seed``.
 
@@ -127,6 +136,7 @@ def run_lottery(
         lottery_size: number of tickets m.
         rng: generator for building the lottery; by default derived from the inputs (so the lottery
             is fixed before the seed is known). Pass one only in tests.
+        progress: optional ``progress(fraction, message)`` callback for a background job.
 
     Returns:
         A :class:`SelectionResult`; ``result.transcript()`` is the publishable record.
@@ -152,7 +162,7 @@ def run_lottery(
         stats: dict[str, Any] = {"estimated_probabilities": True}
         exact = probabilities
     else:
-        dist = find_distribution(pool, size, algorithm, rng)
+        dist = find_distribution(pool, size, algorithm, rng, progress)
         lottery = round_to_lottery(dist.model, pool, dist.panels, dist.weights, lottery_size, rng)
         exact = dist.probabilities
         probabilities = exact

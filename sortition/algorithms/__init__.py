@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -11,7 +12,14 @@ from sortition.algorithms.leximin import leximin_distribution
 from sortition.algorithms.maximin import maximin_distribution
 from sortition.algorithms.nash import nash_distribution
 
-DistributionAlgorithm = Callable[[TypeModel, PanelSet, np.random.Generator], tuple[np.ndarray, dict[str, int]]]
+Progress = Callable[[float, str], None]
+
+
+class DistributionAlgorithm(Protocol):
+    def __call__(
+        self, model: TypeModel, panels: PanelSet, rng: np.random.Generator, progress: Progress | None = None
+    ) -> tuple[np.ndarray, dict[str, int]]: ...
+
 
 DISTRIBUTION_ALGORITHMS: dict[str, DistributionAlgorithm] = {
     "leximin": leximin_distribution,

@@ -10,6 +10,7 @@ solution, so it is fixed there. Working on types (not people) keeps the LPs and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,7 +127,12 @@ def column_generation(
     raise SelectionError("column generation did not converge", code="no_convergence")  # pragma: no cover
 
 
-def leximin_distribution(model: TypeModel, panels: PanelSet, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, int]]:
+def leximin_distribution(
+    model: TypeModel,
+    panels: PanelSet,
+    rng: np.random.Generator,
+    progress: Callable[[float, str], None] | None = None,
+) -> tuple[np.ndarray, dict[str, int]]:
     """LEXIMIN distribution over ``panels`` (extended in place).
 
     Returns:
@@ -149,6 +155,8 @@ def leximin_distribution(model: TypeModel, panels: PanelSet, rng: np.random.Gene
             tight[int(np.argmax(np.where(fixed_mask, -1.0, sol.duals)))] = True
         fixed[tight] = sol.z
         fixed_mask |= tight
+        if progress is not None:
+            progress(float(fixed_mask.mean()), f"stage {stages}: {int(fixed_mask.sum())}/{num_types} types fixed")
     if sol is None:  # pragma: no cover - there is always at least one coverable type
         raise SelectionError("nothing to select", code="empty")
     x = final_distribution(panels, active, fixed)

@@ -6,6 +6,8 @@ raise the second-lowest probability, so people above the minimum may get less th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sortition.algorithms.common import PanelSet, TypeModel
@@ -15,7 +17,12 @@ from sortition.algorithms.relaxation import warm_start
 WARM_SAMPLES = 200
 
 
-def maximin_distribution(model: TypeModel, panels: PanelSet, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, int]]:
+def maximin_distribution(
+    model: TypeModel,
+    panels: PanelSet,
+    rng: np.random.Generator,
+    progress: Callable[[float, str], None] | None = None,
+) -> tuple[np.ndarray, dict[str, int]]:
     """A distribution over ``panels`` (extended in place) maximising the minimum probability."""
     active, target = warm_start(model, panels, rng, min(WARM_SAMPLES, 2 * model.num_types))
     fixed = np.zeros(model.num_types)

@@ -7,6 +7,8 @@ weights ``1/p_t`` then price a new panel with the MILP, until no panel has a gra
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sortition.algorithms.common import PanelSet, TypeModel, best_panel, initial_panels
@@ -16,7 +18,12 @@ MAX_PANELS_ADDED = 200
 TOLERANCE = 1e-4
 
 
-def nash_distribution(model: TypeModel, panels: PanelSet, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, int]]:
+def nash_distribution(
+    model: TypeModel,
+    panels: PanelSet,
+    rng: np.random.Generator,
+    progress: Callable[[float, str], None] | None = None,
+) -> tuple[np.ndarray, dict[str, int]]:
     """A distribution over ``panels`` (extended in place) maximising Nash welfare."""
     active = initial_panels(model, panels, rng)
     n = np.where(active, model.counts, 0).astype(float)
@@ -37,4 +44,6 @@ def nash_distribution(model: TypeModel, panels: PanelSet, rng: np.random.Generat
         if c is None or float(weights @ c) <= total * (1 + TOLERANCE) or not panels.add(c):
             break
         x = np.append(x * (1 - 1e-2), 1e-2)
+        if progress is not None:
+            progress(rounds / MAX_PANELS_ADDED, f"{len(panels)} panels")
     return x, {"panels_generated": len(panels), "types": model.num_types, "rounds": rounds}

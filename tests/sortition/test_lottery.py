@@ -87,3 +87,10 @@ def test_fixture_pool_lottery(small_pool: Pool) -> None:
     assert panel_meets_quotas(small_pool, res.panel, 5) == []
     cats = small_pool.categories
     assert parse_people(fixture_bytes("people.csv"), cats).ids == small_pool.ids
+
+
+def test_progress_callback_reaches_one(pool: Pool) -> None:
+    seen: list[tuple[float, str]] = []
+    run_lottery(pool, 15, seed="p", lottery_size=100, progress=lambda f, msg: seen.append((f, msg)))
+    assert seen and seen[-1][0] == 1.0
+    assert all(0 <= f <= 1 for f, _ in seen)

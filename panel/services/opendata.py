@@ -7,6 +7,7 @@ below 5 are merged into an "other" row (pool statistics) or suppressed (ballot s
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections import Counter
@@ -102,6 +103,22 @@ def _scrub(data: Any) -> Any:
     return data
 
 
+def _public_transcript(transcript: dict[str, Any] | None) -> Any:
+    """The transcript without per-person rows: the people file is replaced by its SHA-256 and size.
+
+    Features of one person (region, gender, age band…) together with a household key are microdata
+    that can identify someone; the digest still lets anyone holding the file check it was the input."""
+    data = _scrub(transcript)
+    if not isinstance(data, dict):
+        return data
+    inputs = data.get("inputs")
+    if isinstance(inputs, dict) and isinstance(inputs.get("people_csv"), str):
+        text = inputs.pop("people_csv")
+        inputs["people_csv_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+        inputs["people_rows"] = max(0, len(text.strip().splitlines()) - 1)
+    return data
+
+
 def lottery_rows(session: Session, panel_id: int | None) -> list[dict[str, Any]]:
     ids = [p.id for p in _panels(session, panel_id)]
     rows = session.execute(select(Lottery).where(Lottery.panel_id.in_(ids), Lottery.status.in_(("done", "published")))
@@ -110,7 +127,7 @@ def lottery_rows(session: Session, panel_id: int | None) -> list[dict[str, Any]]
              "algorithm_version": lo.algorithm_version, "seed": lo.seed,
              "seed_announced_at": _iso(lo.seed_announced_at), "input_digest": lo.input_digest,
              "min_probability": lo.min_probability, "selected_count": len(lo.selected or []),
-             "finished_at": _iso(lo.finished_at), "transcript": _scrub(lo.transcript)} for lo in rows]
+             "finished_at": _iso(lo.finished_at), "transcript": _public_transcript(lo.transcript)} for lo in rows]
 
 
 def _published_polls(session: Session, panel_id: int | None) -> list[Poll]:

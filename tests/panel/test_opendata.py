@@ -35,6 +35,8 @@ def world(db, users):
     db.session.add(Lottery(panel_id=panel.id, algorithm="leximin", seed="2026-11-27 public seed", status="done",
                            input_digest="ab" * 32, selected=["V0", "V2"], min_probability=0.1,
                            transcript={"seed": "2026-11-27 public seed", "panel": ["V0", "V2"],
+                                       "inputs": {"people_csv": "id,region,household\nV0,Africa,H0001\n",
+                                                  "categories_csv": "feature,value,min,max\n", "size": 2},
                                        "people": [{"id": "V0", "name": "Person 0", "email": "p0@example.org"}]}))
     poll = Poll(panel_id=panel.id, title="Adopt scorecards?", ballot_type="yesno", method="majority",
                 candidates=["yes", "no", "abstain"], status="published",
@@ -126,3 +128,6 @@ def test_lottery_transcript_scrubbed(client, world):
     rows = client.get("/open-data/lotteries.json").get_json()["rows"]
     assert rows[0]["seed"] == "2026-11-27 public seed" and rows[0]["selected_count"] == 2
     assert rows[0]["transcript"]["people"] == [{"id": "V0"}]
+    inputs = rows[0]["transcript"]["inputs"]
+    assert "people_csv" not in inputs and inputs["people_rows"] == 1 and len(inputs["people_csv_sha256"]) == 64
+    assert inputs["categories_csv"].startswith("feature")

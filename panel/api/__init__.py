@@ -13,7 +13,7 @@ limiter.limit(lambda: str(current_app.config["API_RATE_LIMIT"]))(bp)
 
 
 def init_app(app: Flask) -> None:
-    from . import openapi, panels, users  # noqa: F401  (register routes)
+    from . import openapi, panels, polls, users  # noqa: F401  (register routes)
 
     csrf.exempt(bp)  # bearer tokens, no cookies: CSRF does not apply
     app.register_blueprint(bp)

@@ -20,6 +20,10 @@ OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, type[BaseModel], b
     ("post", "/users", "Create a user", schemas.UserCreate, schemas.UserOut, False),
     ("get", "/users/{user_id}", "One user", None, schemas.UserOut, False),
     ("patch", "/users/{user_id}", "Change a user", schemas.UserUpdate, schemas.UserOut, False),
+    ("get", "/polls/{poll_id}", "One poll", None, schemas.PollOut, False),
+    ("post", "/polls/{poll_id}/ballots", "Cast or change your ballot (secret: send your receipt to change)",
+     schemas.BallotIn, schemas.BallotReceipt, False),
+    ("get", "/polls/{poll_id}/results", "The published count of a poll", None, schemas.PollResult, False),
 ]
 ERROR_STATUSES = {"400": "Bad request", "401": "Missing or invalid token", "403": "Forbidden",
                   "404": "Not found", "409": "Conflict", "413": "Body too large", "415": "Body is not JSON", "422": "Invalid input",

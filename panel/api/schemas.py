@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -83,3 +83,47 @@ class ErrorDetail(BaseModel):
 
 class Error(BaseModel):
     error: ErrorDetail
+
+
+class PollOut(BaseModel):
+    id: int
+    panel_id: int
+    proposal_id: int | None
+    title: str
+    ballot_type: Literal["yesno", "approval", "score", "ranked", "grades"]
+    method: str
+    candidates: list[str]
+    seats: int
+    score_min: int
+    score_max: int
+    grade_scale: list[str] | None
+    secret: bool
+    status: Literal["draft", "open", "closed", "published"]
+    state: Literal["draft", "scheduled", "open", "closed"]
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+
+class BallotIn(Strict):
+    """One ballot in the CLI's JSON shape, e.g. {"ranking": ["a", ["b", "c"]]}; receipt to change a secret one."""
+
+    ballot: dict[str, Any]
+    receipt: str | None = Field(default=None, max_length=64)
+
+
+class BallotReceipt(BaseModel):
+    poll_id: int
+    changed: bool
+    receipt: str | None
+
+
+class PollResult(BaseModel):
+    """The stored count (docs/voting-app.md lists every field)."""
+
+    model_config = ConfigDict(extra="allow")
+    method: str
+    winners: list[str]
+    ranking: list[list[str]]
+    scores: dict[str, float]
+    tied: bool
+    ballots: int

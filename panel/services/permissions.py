@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "room.facilitate": {"admin": "any", "facilitator": "member"},
     "poll.manage": {"admin": "any", "organizer": "member", "facilitator": "member"},
     "poll.vote": {"citizen": "member"},
+    "proposal.create": {"admin": "any", "organizer": "member", "facilitator": "member", "citizen": "member"},
     "recommendation.sign": {"citizen": "member"},
     "recommendation.publish": {"admin": "any", "facilitator": "member", "organizer": "member"},
     "response.write": {"mission": "any"},

@@ -194,3 +194,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(followup.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(public.open_data)
+    from . import decisions
+    app.register_blueprint(decisions.bp)

@@ -94,7 +94,9 @@
   function renderEquity(st) {
     var box = document.getElementById("equity-groups");
     box.textContent = "";
+    if (!st.people.length) { Object.keys(st.groups).forEach(function (k) { st.groups[k] = []; }); }
     Object.keys(st.groups).forEach(function (feature) {
+      if (!st.groups[feature].length) { return; }
       var table = el("table", "table equity-table");
       var cap = el("caption", null, feature.replace("_", " "));
       table.appendChild(cap);
@@ -133,6 +135,8 @@
     if (!st.people.length) { var tr = el("tr"); var td = el("td", "muted", L.lNone); td.colSpan = 4; tr.appendChild(td); tbody.appendChild(tr); }
   }
 
+  var eqTimer = null;
+  function refreshSoon() { if (!eqTimer) { eqTimer = setTimeout(function () { eqTimer = null; refreshEquity(); }, 1000); } }
   function refreshEquity() { if (room.joined) { room.request("equity", {}, function (res) { if (!res.error) { renderEquity(res); } }); } }
   setInterval(refreshEquity, 5000);
 
@@ -154,8 +158,9 @@
     roomId: roomId, userId: parseInt(L.user, 10),
     onStatus: function (s) { var st = document.getElementById("conn-status"); st.textContent = L["lStatus" + s[0].toUpperCase() + s.slice(1)] || s; st.className = "badge conn-" + s; },
     onJoin: function () { refreshEquity(); },
-    onState: renderState,
-    onMessage: function (m) { list.appendChild(renderMessage(m)); list.scrollTop = list.scrollHeight; },
+    onState: function (s) { renderState(s); refreshSoon(); },
+    onMessage: function (m) { list.appendChild(renderMessage(m)); list.scrollTop = list.scrollHeight; refreshSoon(); },
+    on_presence: function () { refreshSoon(); },
     onError: function (e) { show(e.message); },
     on_message_hidden: function (h) {
       var li = document.getElementById("m" + h.seq);

@@ -167,7 +167,10 @@ def seed(session: Session) -> Panel:
     audit.record(session, "panel.created", actor_id=organizer.id, panel_id=panel.id, subject_type="panel",
                  subject_id=panel.id, payload={"title": panel.title, "size": PANEL_SIZE, "demo": True})
     audit.record(session, "pool.imported", actor_id=organizer.id, panel_id=panel.id, subject_type="panel",
-                 subject_id=panel.id, payload={"volunteers": POOL_SIZE, "source": "demo generator"})
+                 subject_id=panel.id, payload={"volunteers": POOL_SIZE, "source": "demo generator",
+                                               # same shape as services.pool.import_pool records
+                                               "features": list(SHARES), "households": True,
+                                               "quota_source": "population shares", "tolerance": 0.1})
     session.commit()
     return panel
 

@@ -158,3 +158,20 @@ def test_upload_forbidden(db, client, auth, users, role):
 def test_anonymous_is_sent_to_signin(client, users):
     resp = client.get(f"/panels/{users['panel'].id}/pool")
     assert resp.status_code == 302 and "/auth/signin" in resp.headers["Location"]
+
+
+def test_demo_panel_pool_matches_quota_storage(db, client, auth):
+    """The demo's features, quotas and volunteers read back as a pool the library accepts, and it is feasible."""
+    from panel import demo
+    from panel.models import User
+    from panel.services import pool
+
+    panel = demo.seed(db.session)
+    files = pool.pool_files(db.session, panel)
+    assert files.people_csv.split("\n")[0] == "id," + ",".join(demo.SHARES) + ",household"
+    assert len(pool.load_pool(files).people) == demo.POOL_SIZE
+    assert pool.feasibility(db.session, panel).ok
+    organizer = db.session.execute(select(User).where(User.email == "organizer@pnyx.example")).scalar_one()
+    auth.signin(organizer.email, demo.DEMO_PASSWORD)
+    page = client.get(f"/panels/{panel.id}/pool").get_data(as_text=True)
+    assert "Feasible" in page and "Asia" in page and "59.2%" in page

@@ -46,6 +46,7 @@ def _worker(url: str, specs: list[dict[str, Any]], start_at: float, duration: fl
     received: dict[int, int] = {}
     sent: dict[int, int] = {}
     connected: dict[int, int] = {}
+    errors: list[str] = []
     ok = 0
 
     def run_client(spec: dict[str, Any]) -> None:
@@ -61,14 +62,23 @@ def _worker(url: str, specs: list[dict[str, Any]], start_at: float, duration: fl
             received[room] = received.get(room, 0) + 1
 
         c.on("message", on_message, namespace=NS)
-        try:
-            c.connect(url, namespaces=[NS], auth={"token": spec.get("token", "")}, transports=["websocket"],
-                      wait_timeout=30)
-            res = c.call("join", {"room": room, "last_seq": 10**9}, namespace=NS, timeout=60)
-            if isinstance(res, dict) and "error" in res:
-                raise RuntimeError(res["error"])
-        except Exception:  # noqa: BLE001 - counted as a failed connection
-            return
+        for attempt in range(3):  # as a browser would: retry a failed connect
+            try:
+                c.connect(url, namespaces=[NS], auth={"token": spec.get("token", "")}, transports=["websocket"],
+                          wait_timeout=20)
+                res = c.call("join", {"room": room, "last_seq": 10**9}, namespace=NS, timeout=30)
+                if isinstance(res, dict) and "error" in res:
+                    raise RuntimeError(res["error"])
+                break
+            except Exception as e:  # noqa: BLE001 - counted as a failed connection
+                errors.append(f"{type(e).__name__}: {e}"[:120])
+                try:
+                    c.disconnect()
+                except Exception:  # noqa: BLE001
+                    pass
+                if attempt == 2:
+                    return
+                gevent.sleep(1.0 + attempt)
         ok += 1
         connected[room] = connected.get(room, 0) + 1
         gevent.sleep(max(0.0, start_at - time.time()))
@@ -101,12 +111,12 @@ def _worker(url: str, specs: list[dict[str, Any]], start_at: float, duration: fl
     greenlets = []
     for i, spec in enumerate(specs):
         greenlets.append(gevent.spawn(run_client, spec))
-        if i % 25 == 24:
-            gevent.sleep(0.05)  # connect in waves, as real people do
+        if i % 20 == 19:
+            gevent.sleep(0.1)  # connect in waves, as real people do
     gevent.joinall(greenlets)
     # A pipe, not a multiprocessing.Queue: a queue's feeder thread does not survive monkey-patching.
     out.send({"ok": ok, "lat": lat, "received": received, "sent": sent, "connected": connected,
-              "clients": len(specs)})
+              "clients": len(specs), "errors": errors[:5]})
     out.close()
 
 
@@ -150,7 +160,8 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
     return {"clients": clients, "connect_ok_pct": round(100 * sum(r["ok"] for r in results) / max(1, clients), 2),
             "delivered": delivered, "expected": expected,
             "delivered_pct": round(100 * delivered / expected, 2) if expected else 0.0,
-            "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99)}
+            "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
+            "connect_errors": sorted({e for r in results for e in r.get("errors", [])})[:5]}
 
 
 # -- servers ------------------------------------------------------------------------------------
@@ -304,7 +315,7 @@ def assembly(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
                  for i, p in enumerate(data["panelists"])]
         specs.append({"id": "fac", "poster": True, "interval": 2.0, "phase": 0.0, **data["facilitator"]})
         specs += [{"id": f"o{i}", **o} for i, o in enumerate(data["observers"])]
-        connect_s = 30.0 if not args.quick else 10.0
+        connect_s = 45.0 if not args.quick else 10.0
         t0 = time.time()
         res = run_load(url, specs, duration, procs=args.procs, connect_s=connect_s)
         wall = time.time() - t0

@@ -124,10 +124,14 @@ class RoomNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         user = None
         token = auth.get("token") if isinstance(auth, dict) else None
-        if isinstance(token, str) and token:
-            user = accounts.user_for_api_token(db.session, token)
-        elif getattr(current_user, "is_authenticated", False):
-            user = current_user._get_current_object()  # type: ignore[attr-defined]
+        try:
+            if isinstance(token, str) and token:
+                user = accounts.user_for_api_token(db.session, token)
+            elif getattr(current_user, "is_authenticated", False):
+                user = current_user._get_current_object()  # type: ignore[attr-defined]
+        except DBAPIError:
+            db.session.rollback()
+            raise ConnectionRefusedError("unavailable: the database is not reachable; retry shortly") from None
         if user is None:
             raise ConnectionRefusedError("unauthorized: sign in or pass auth={'token': …}")
         self.users[request.sid] = user.id  # type: ignore[attr-defined]

@@ -58,6 +58,11 @@
     var self = this;
     this.socket.timeout(15000).emit("join", { room: this.roomId, last_seq: this.lastSeq }, function (err, res) {
       if (err) { self.status("offline"); return; }
+      if (res.error && res.error.code === "unavailable") {  // database restarting: try again shortly
+        self.status("offline");
+        setTimeout(function () { if (self.socket.connected && !self.joined) { self.join(); } }, 3000);
+        return;
+      }
       if (res.error) { self.status("error"); self.call("onError", res.error); return; }
       self.joined = true;
       self.status("online");

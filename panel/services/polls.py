@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, NotFound, ValidationFailed
-from ..models import Ballot, Feature, Panel, Poll, PollVoter, Proposal, User
+from ..models import Ballot, Feature, Panel, PanelMember, Poll, PollVoter, Proposal, User
 from ..models.base import utcnow
 from ..models.decisions import BALLOT_TYPES
 from . import audit, tally_engine
 from .panels import get_panel
-from .permissions import authorize, can
+from .permissions import MEMBER_STATUSES_WITH_RIGHTS, authorize, can
 
 NAME_MAX = 80
 MAX_CANDIDATES = 50
@@ -230,6 +230,13 @@ def export_jsonl(session: Session, poll: Poll) -> str:
     return tally_engine.export_lines(anonymised_ballots(session, poll))
 
 
+def eligible_count(session: Session, panel_id: int) -> int:
+    """Members entitled to vote: the panel's citizen members with rights (the quorum base)."""
+    return int(session.execute(select(func.count(PanelMember.id)).where(
+        PanelMember.panel_id == panel_id, PanelMember.role == "citizen",
+        PanelMember.status.in_(MEMBER_STATUSES_WITH_RIGHTS))).scalar_one())
+
+
 def population_shares(session: Session, panel_id: int) -> dict[str, dict[str, float]]:
     """Feature → value → population share, for the features whose shares are all known."""
     out: dict[str, dict[str, float]] = {}
@@ -258,7 +265,8 @@ def publish(session: Session, user: User, poll_id: int) -> Poll:
     export = export_jsonl(session, poll)
     spec = tally_engine.PollSpec.of(poll)
     rows = stratified_ballots(session, poll)
-    result = tally_engine.full_result(spec, rows, population_shares(session, poll.panel_id), seed=poll.id)
+    result = tally_engine.full_result(spec, rows, population_shares(session, poll.panel_id), seed=poll.id,
+                                      eligible=eligible_count(session, poll.panel_id))
     result.update({
         "version": RESULT_VERSION,
         "poll_id": poll.id,
@@ -267,6 +275,7 @@ def publish(session: Session, user: User, poll_id: int) -> Poll:
         "seats": poll.seats,
         "ballots": len(rows),
         "voters": voter_count(session, poll.id),
+        "eligible": eligible_count(session, poll.panel_id),
         "ballots_sha256": hashlib.sha256(export.encode()).hexdigest(),
         "cli": ["python", "-m", "voting", *tally_engine.cli_args(spec)],
         "cli_command": shlex.join(["python", "-m", "voting", *tally_engine.cli_args(spec),

@@ -339,8 +339,40 @@ def bridging(spec: PollSpec, rows: Rows, shares: Mapping[str, Mapping[str, float
             "by_feature": by_feature, "matrix_factorisation": mf}
 
 
+def minority(spec: PollSpec, rows: Rows) -> list[dict[str, Any]]:
+    """Options without majority support overall but with at least 60% support in a group of 5 or more."""
+    from voting.aggregate import group_support, minority_positions
+
+    options = support_options(spec)
+    out: list[dict[str, Any]] = []
+    for feature, labels in _groups_of(rows).items():
+        pairs = [(ballot_support(spec, c), str(g)) for (c, _), g in zip(rows, labels, strict=True) if g is not None]
+        pairs = [(s, g) for s, g in pairs if s is not None]
+        if not pairs:
+            continue
+        table = group_support([s for s, _ in pairs], [g for _, g in pairs], options)
+        for pos in minority_positions(table, min_group_size=MIN_GROUP):
+            out.append({"option": pos.option, "feature": feature, "group": pos.group,
+                        "group_support": pos.group_support, "overall_support": pos.overall_support,
+                        "group_size": pos.group_size})
+    return sorted(out, key=lambda m: (-m["group_support"], m["option"], m["feature"], m["group"]))
+
+
+def yes_no_thresholds(contents: Sequence[Mapping[str, Any]], eligible: int) -> dict[str, Any] | None:
+    """Quorum (half the eligible members vote) and simple majority (more yes than no), exactly."""
+    from voting.aggregate import thresholds
+
+    counts = {c: sum(1 for b in contents if b.get("choice") == c) for c in YESNO_CANDIDATES}
+    if eligible < sum(counts.values()) or eligible <= 0:
+        return None
+    try:
+        return thresholds(counts["yes"], counts["no"], counts["abstain"], eligible=eligible).to_dict()
+    except VotingError:
+        return None
+
+
 def full_result(spec: PollSpec, rows: Rows, shares: Mapping[str, Mapping[str, float]], *,
-                seed: int = 0) -> dict[str, Any]:
+                seed: int = 0, eligible: int | None = None) -> dict[str, Any]:
     """Everything stored in ``Poll.result`` that comes from the library (see docs/voting-app.md)."""
     result = count(spec, [content for content, _ in rows])
     supported = [s for s in (ballot_support(spec, c) for c, _ in rows) if s is not None]
@@ -350,4 +382,7 @@ def full_result(spec: PollSpec, rows: Rows, shares: Mapping[str, Mapping[str, fl
     result["groups"] = group_counts(spec, rows)
     result["weighted"] = weighted(spec, rows, shares, seed)
     result["bridging"] = bridging(spec, rows, shares, seed)
+    result["minority"] = minority(spec, rows)
+    if spec.ballot_type == "yesno" and eligible is not None:
+        result["thresholds"] = yes_no_thresholds([c for c, _ in rows], eligible)
     return result

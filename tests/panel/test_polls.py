@@ -229,6 +229,23 @@ def test_weighted_support_and_bridging(db, users):
     cons = r["bridging"]["consensus"]["yes"]
     assert cons == pytest.approx((6 / 7) * (2 / 7) * (4 / 7))  # Π (1 + agree_g) / (2 + votes_g)
     assert "yes" in r["bridging"]["matrix_factorisation"]
+    assert r["eligible"] == 17  # the world's citizen + 16 voters
+    t = r["thresholds"]
+    assert t["passed"] and t["yes"] == 9 and t["no"] == 6 and t["abstain"] == 1 and t["eligible"] == 17
+
+
+def test_minority_positions(db, users):
+    poll = make_poll(db.session, users["organizer"], users["panel"], ballot_type="approval", method="approval")
+    for i in range(15):
+        region = "Europe" if i < 5 else "Asia"
+        voter = add_citizen(db.session, users["panel"], {"region": region})
+        ballots.cast(db.session, voter, poll.id, {"approve": ["clinics"] if region == "Europe" else ["water"]})
+    polls.close_poll(db.session, users["organizer"], poll.id)
+    polls.publish(db.session, users["organizer"], poll.id)
+    minority = poll.result["minority"]
+    assert minority == [{"option": "clinics", "feature": "region", "group": "Europe", "group_support": 1.0,
+                         "overall_support": pytest.approx(1 / 3), "group_size": 5}]
+    assert "thresholds" not in poll.result  # only yes/no polls have a quorum and majority
 
 
 def test_ballot_support_definitions():

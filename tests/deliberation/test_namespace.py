@@ -219,3 +219,18 @@ def test_room_list_visible_to_members(client, auth, users, room):
 
 def test_helpers_world_has_room(room):
     assert room.kind == "plenary" and helpers.PASSWORD
+
+
+@pytest.mark.parametrize("name,data", [("history", {"last_seq": 0}), ("leave", {}), ("hand", {"raised": True}),
+                                       ("statement", {"body": "x"}), ("react", {"statement_id": 1, "value": "agree"})])
+def test_room_events_need_a_joined_room(sio, users, room, name, data):
+    c = sio(users["other_citizen"])
+    assert join(c, room.id)["error"]["code"] == "forbidden"
+    res = c.emit(name, {"room": room.id, **data}, namespace=NAMESPACE, callback=True)
+    assert res["error"]["code"] == "not_joined"
+
+
+def test_observer_cannot_raise_a_hand(sio, users, room):
+    o = sio(users["observer"])
+    join(o, room.id)
+    assert o.emit("hand", {"room": room.id, "raised": True}, namespace=NAMESPACE, callback=True)["error"]["code"] == "observer"

@@ -120,3 +120,9 @@ def test_text_only_observer_cannot_post(client, auth, users, room, db):
 def test_text_only_forbidden_for_outsiders(client, auth, users, room):
     auth.as_user(users["other_citizen"])
     assert client.get(f"/rooms/{room.id}/text").status_code == 403
+
+
+@pytest.mark.parametrize("role,status", [("citizen", 200), ("observer", 302), ("other_citizen", 403)])
+def test_text_write_page_access(client, auth, users, room, role, status):
+    auth.as_user(users[role])
+    assert client.get(f"/rooms/{room.id}/text/write").status_code == status

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
@@ -21,8 +23,29 @@ class ProxyAwareSessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
 
+def _nul_in_input() -> str | None:
+    """Name of the first query/form parameter holding a NUL character (PostgreSQL text cannot)."""
+    for source in (request.args, request.form):
+        for key, values in source.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return key.replace("\x00", "")
+    return None
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = ProxyAwareSessionInterface()
+
+    @app.before_request
+    def _refuse_nul() -> Any:
+        field = _nul_in_input()
+        if field is not None:
+            from flask_babel import gettext as _
+
+            from .errors_http import render_error
+
+            return render_error(400, _("The input contains a NUL character, which is not allowed."),
+                                code="bad_request", field=field or None)
+        return None
     @app.after_request
     def _headers(response: Response) -> Response:
         h = response.headers

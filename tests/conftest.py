@@ -186,9 +186,12 @@ def live_server(database_url: str, app: Flask) -> Iterator[str]:
             _db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright (never a downloaded browser build)."""
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser build).
+
+    Module scope: one launch per test module, and closed before the next module, because Playwright's
+    sync API refuses to start while another sync_playwright() is still running in the process."""
     need(os.path.exists(CHROMIUM), f"Chromium not found at {CHROMIUM} (browser tests)")
     from playwright.sync_api import sync_playwright
 

@@ -149,6 +149,8 @@ def test_panel_illegal_status_jump_is_409(client, users, tokens):
     ({"title": "t", "question": "q", "size": 3, "languages": []}, "languages"),
     ({"title": "t", "question": "q", "size": 3, "languages": [1]}, "languages.0"),
     ({"title": "t" * 201, "question": "q", "size": 3}, "title"),
+    ({"title": "a\u0000b", "question": "q", "size": 3}, "title"),
+    ({"title": "t", "question": "q", "size": 3, "languages": ["e\u0000n"]}, "languages"),
 ])
 def test_panel_create_422_names_the_field(client, db, users, tokens, body, field):
     before = row_counts(db.session)

@@ -251,3 +251,16 @@ def test_static_assets_are_local(client):
         assert ref.startswith("/") or ref.startswith("#"), ref
     css = client.get("/static/css/app.css")
     assert css.status_code == 200 and "@import url(http" not in css.get_data(as_text=True)
+
+
+def test_nul_characters_are_refused_with_the_field_named(client, auth, users, db):
+    """PostgreSQL text cannot hold NUL: refused up front on every database, never a 500."""
+    auth.as_user(users["organizer"])
+    token = csrf_token(client, "/panels/new")
+    before = row_counts(db.session)
+    r = client.post("/panels/new", data={"csrf_token": token, "title": "a\x00b", "question": "q", "size": "3"})
+    assert r.status_code == 400
+    assert "NUL character" in r.get_data(as_text=True) and "title" in r.get_data(as_text=True)
+    assert row_counts(db.session) == before
+    r = client.get("/panels", query_string={"q": "\x00"}, headers={"Accept": "application/json"})
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "q"

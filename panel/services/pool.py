@@ -299,3 +299,25 @@ def feasibility(session: Session, panel: Panel) -> Feasibility:
     if diagnosis is None:
         return Feasibility(True, f"(checked in {seconds:.2f} s)")
     return Feasibility(False, diagnosis.describe(), engine.diagnosis_dict(diagnosis))
+
+
+def apply_relaxation(session: Session, user: User, panel_id: int) -> list[dict[str, Any]]:
+    """Change the quotas to the smallest relaxation the diagnosis suggests (audited, all or nothing)."""
+    panel = get_panel(session, panel_id)
+    authorize(session, user, "pool.manage", panel.id)
+    _frozen(session, panel.id)
+    result = feasibility(session, panel)
+    if result.ok:
+        raise Conflict("The quotas can already be met; there is nothing to relax.", code="already_feasible")
+    changes = result.diagnosis.get("relaxation") or []
+    if not changes:
+        raise Conflict("No change of the quotas alone makes a panel possible: the pool is too small or "
+                       "households rule out too many people.", code="no_relaxation")
+    rows = {(f.name, v.value): v for f in panel.features for v in f.values}
+    for change in changes:
+        value = rows[(change["feature"], change["value"])]
+        value.min_count, value.max_count = int(change["new_min"]), int(change["new_max"])
+    audit.record(session, "quotas.relaxed", actor_id=user.id, panel_id=panel.id, subject_type="panel",
+                 subject_id=panel.id, payload={"changes": changes, "cost": result.diagnosis.get("relaxation_cost")})
+    session.commit()
+    return list(changes)

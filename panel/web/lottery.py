@@ -72,6 +72,14 @@ def pool_upload(panel_id: int) -> Any:
     return redirect(url_for("lottery.pool", panel_id=panel_id))
 
 
+@bp.route("/panels/<int:panel_id>/pool/relax", methods=["POST"])
+@login_required
+def relax(panel_id: int) -> Any:
+    changes = pool_service.apply_relaxation(db.session, current_user, panel_id)
+    flash(_("Quotas relaxed (%(n)d changed). Check the feasibility below.", n=len(changes)), "success")
+    return redirect(url_for("lottery.pool", panel_id=panel_id))
+
+
 @bp.route("/panels/<int:panel_id>/lottery", methods=["GET"])
 @login_required
 def lottery_page(panel_id: int) -> Any:

@@ -175,3 +175,47 @@ def test_demo_panel_pool_matches_quota_storage(db, client, auth):
     auth.signin(organizer.email, demo.DEMO_PASSWORD)
     page = client.get(f"/panels/{panel.id}/pool").get_data(as_text=True)
     assert "Feasible" in page and "Asia" in page and "59.2%" in page
+
+
+def _infeasible_upload(client, auth, users):
+    auth.as_user(users["organizer"])
+    cats = CATEGORIES.replace("gender,female,4,6", "gender,female,8,9")
+    assert upload(client, users["panel"].id, categories=cats).status_code == 302
+
+
+def test_apply_the_suggested_relaxation(db, client, auth, users):
+    from tests.panel.lottery_fixtures import post
+
+    _infeasible_upload(client, auth, users)
+    resp = post(client, f"/panels/{users['panel'].id}/pool/relax")
+    assert resp.status_code == 302
+    page = client.get(f"/panels/{users['panel'].id}/pool").get_data(as_text=True)
+    assert "Quotas relaxed" in page and "Feasible" in page
+    ev = db.session.execute(select(AuditEvent).where(AuditEvent.action == "quotas.relaxed")).scalar_one()
+    assert ev.payload["cost"] >= 1 and ev.payload["changes"]
+    # Nothing left to relax now.
+    assert post(client, f"/panels/{users['panel'].id}/pool/relax").status_code == 409
+
+
+@pytest.mark.parametrize("role", ["other_organizer", "observer", "citizen"])
+def test_relaxation_forbidden(db, client, auth, users, role):
+    from tests.panel.lottery_fixtures import post
+
+    _infeasible_upload(client, auth, users)
+    auth.signout()
+    auth.as_user(users[role])
+    assert post(client, f"/panels/{users['panel'].id}/pool/relax").status_code == 403
+    assert db.session.execute(select(func.count(AuditEvent.id)).where(AuditEvent.action == "quotas.relaxed")
+                              ).scalar_one() == 0
+
+
+def test_households_that_make_quotas_impossible(db, client, auth, users):
+    """Thirty people in eight households cannot fill ten seats one per household."""
+    auth.as_user(users["organizer"])
+    text = people_csv(30).replace("id,name,email,gender,age", "id,name,email,gender,age,address1")
+    lines = text.strip().split("\n")
+    lines = [lines[0]] + [f"{line},{i % 8} Main St" for i, line in enumerate(lines[1:])]
+    assert upload(client, users["panel"].id, people="\n".join(lines) + "\n",
+                  address_columns="address1").status_code == 302
+    page = client.get(f"/panels/{users['panel'].id}/pool").get_data(as_text=True)
+    assert "cannot all be met" in page and "only 8 households for 10 seats" in page

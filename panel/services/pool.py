@@ -290,6 +290,10 @@ def feasibility(session: Session, panel: Panel) -> Feasibility:
         return Feasibility(False, f"The pool has {len(pool.people)} people but the panel has {panel.size} seats.",
                            {"reasons": [f"The pool has {len(pool.people)} people but the panel has {panel.size} "
                                         "seats."]})
+    digest = engine.input_digest(pool, panel.size)
+    cached = _FEASIBILITY_CACHE.get(digest)
+    if cached is not None:
+        return cached
     started = time.perf_counter()
     try:
         diagnosis = engine.check_feasibility(pool, panel.size)
@@ -297,8 +301,18 @@ def feasibility(session: Session, panel: Panel) -> Feasibility:
         return Feasibility(False, str(e))
     seconds = time.perf_counter() - started
     if diagnosis is None:
-        return Feasibility(True, f"(checked in {seconds:.2f} s)")
-    return Feasibility(False, diagnosis.describe(), engine.diagnosis_dict(diagnosis))
+        result = Feasibility(True, f"(checked in {seconds:.2f} s)")
+    else:
+        result = Feasibility(False, diagnosis.describe(), engine.diagnosis_dict(diagnosis))
+    # Same inputs, same answer: a diagnosis of a large infeasible pool takes seconds, so pages
+    # viewed again (or by several people) reuse it.
+    if len(_FEASIBILITY_CACHE) >= 64:
+        _FEASIBILITY_CACHE.pop(next(iter(_FEASIBILITY_CACHE)))
+    _FEASIBILITY_CACHE[digest] = result
+    return result
+
+
+_FEASIBILITY_CACHE: dict[str, Feasibility] = {}
 
 
 def apply_relaxation(session: Session, user: User, panel_id: int) -> list[dict[str, Any]]:

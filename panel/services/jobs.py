@@ -12,10 +12,10 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ServiceError
@@ -66,10 +66,10 @@ def claim(session: Session) -> Job | None:
     if job_id is None:
         session.rollback()
         return None
-    taken = session.execute(
+    taken = cast(CursorResult[Any], session.execute(
         update(Job).where(Job.id == job_id, Job.status == "queued")
         .values(status="running", started_at=utcnow(), message="Started")
-    ).rowcount
+    )).rowcount
     session.commit()
     if not taken:
         return None
@@ -136,8 +136,9 @@ def requeue_stale(session: Session, older_than_seconds: int = 3600) -> int:
     """Jobs left 'running' by a worker that died are put back in the queue."""
     from datetime import timedelta
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    n = session.execute(update(Job).where(Job.status == "running", Job.started_at < cutoff)
-                        .values(status="queued", message="Requeued after a worker stopped")).rowcount
+    n = cast(CursorResult[Any], session.execute(
+        update(Job).where(Job.status == "running", Job.started_at < cutoff)
+        .values(status="queued", message="Requeued after a worker stopped"))).rowcount
     session.commit()
     return int(n or 0)
 

@@ -168,7 +168,7 @@ def invite(panel_id: int) -> Any:
 @bp.route("/lottery/<int:lottery_id>")
 def transcript(lottery_id: int) -> Any:
     lot = lottery_service.public_lottery(db.session, lottery_id)
-    panel = db.session.get(Panel, lot.panel_id)
+    panel = get_panel(db.session, lot.panel_id)
     shown = lot.status == "published"
     reps = [r for r in lottery_service.replacements(db.session, lot)] if lot.kind == "initial" else []
     data = lottery_service.public_transcript(lot, panel)
@@ -202,7 +202,7 @@ def categories_csv(lottery_id: int) -> Any:
 @bp.route("/lottery/<int:lottery_id>/transcript.json")
 def transcript_json(lottery_id: int) -> Any:
     lot = lottery_service.public_lottery(db.session, lottery_id)
-    panel = db.session.get(Panel, lot.panel_id)
+    panel = get_panel(db.session, lot.panel_id)
     body = json.dumps(lottery_service.public_transcript(lot, panel), indent=1, sort_keys=True, ensure_ascii=False)
     return _download(body, f"lottery-{lot.id}-transcript.json", "application/json")
 

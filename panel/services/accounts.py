@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
@@ -102,13 +102,23 @@ def update_user(session: Session, user: User, *, actor_id: int | None, name: str
                 role: str | None = None, locale: str | None = None, timezone: str | None = None,
                 active: bool | None = None, password: str | None = None) -> User:
     validate_user_fields(None, name, role, password, creating=False)
+    # Every check before any change, so a refused update leaves the object untouched.
+    if role is not None and role != user.role and role == "mission" and user.mission_id is None:
+        raise ValidationFailed("Mission users need a mission.", field="role")
+    if password is not None and (role or user.role) in LINK_ROLES:
+        raise ValidationFailed("Citizens and mission users sign in by personal link, not password.",
+                               field="password")
+    if actor_id is not None and actor_id == user.id and user.role == "admin":
+        # An administrator cannot lock themselves out; another administrator must do it.
+        if active is False:
+            raise ValidationFailed("You cannot deactivate your own account.", field="active")
+        if role is not None and role != "admin":
+            raise ValidationFailed("You cannot remove your own administrator role.", field="role")
     changed: dict[str, object] = {}
     if name is not None:
         user.name = name.strip()
         changed["name"] = True
     if role is not None and role != user.role:
-        if role == "mission" and user.mission_id is None:
-            raise ValidationFailed("Mission users need a mission.", field="role")
         changed["role"] = [user.role, role]
         user.role = role
     if locale is not None:
@@ -177,7 +187,15 @@ def consume_magic_link(session: Session, token: str) -> User:
     user = link.user
     if not user.active:
         raise AuthenticationFailed("This account is deactivated.", code="account_inactive")
-    link.used_at = utcnow()
+    # Compare-and-set: of two simultaneous uses only one finds the link unused (SQLite has no
+    # SELECT … FOR UPDATE, so the row lock above is not enough there).
+    used = session.execute(
+        update(MagicLink).where(MagicLink.id == link.id, MagicLink.used_at.is_(None)).values(used_at=utcnow())
+    )
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise AuthenticationFailed("This sign-in link has already been used. Ask for a new one.",
+                                   code="link_used")
     user.last_seen_at = utcnow()
     session.commit()
     return user

@@ -228,6 +228,30 @@ def test_user_create_422(client, db, users, tokens, body, field):
     assert row_counts(db.session) == before
 
 
+@pytest.mark.parametrize(("who", "body", "field"), [
+    ("admin", {"active": False}, "active"),
+    ("admin", {"role": "organizer"}, "role"),
+    ("citizen", {"password": "long enough secret"}, "password"),
+    ("observer", {"role": "citizen", "password": "long enough secret"}, "password"),
+])
+def test_user_update_refusals(client, db, users, tokens, who, body, field):
+    before = db.session.get(User, users[who].id)
+    snapshot = (before.active, before.role, before.password_hash)
+    assert_error(client.patch(f"/api/v1/users/{users[who].id}", headers=tokens["admin"], json=body), 422,
+                 "validation_failed", field)
+    db.session.expire_all()
+    after = db.session.get(User, users[who].id)
+    assert (after.active, after.role, after.password_hash) == snapshot
+
+
+def test_admin_may_deactivate_another_admin(client, db, users, tokens):
+    from tests.helpers import make_user
+
+    other = make_user(db.session, "admin")
+    r = client.patch(f"/api/v1/users/{other.id}", headers=tokens["admin"], json={"active": False})
+    assert r.status_code == 200 and r.get_json()["active"] is False
+
+
 def test_role_change_to_mission_without_mission_is_422(client, db, users, tokens):
     assert_error(client.patch(f"/api/v1/users/{users['observer'].id}", headers=tokens["admin"],
                               json={"role": "mission"}), 422, "validation_failed", "role")

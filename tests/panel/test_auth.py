@@ -266,3 +266,32 @@ def test_password_is_argon2id_and_rehashed_on_cost_change(app, client, auth, use
     finally:
         accounts.configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
                                   app.config["ARGON2_PARALLELISM"])
+
+
+def test_link_used_twice_at_once_signs_in_once(app, db, users):
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from panel.errors import AuthenticationFailed
+
+    token = accounts.issue_magic_link(db.session, users["citizen"])
+    db.session.commit()
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def use() -> None:
+        with app.app_context(), Session(db.engine) as s:
+            barrier.wait()
+            try:
+                accounts.consume_magic_link(s, token)
+                results.append("ok")
+            except AuthenticationFailed as e:
+                results.append(e.code)
+
+    threads = [threading.Thread(target=use) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == ["link_used", "ok"]

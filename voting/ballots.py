@@ -202,7 +202,7 @@ def _flat_codes(
     names = sorted(seen)
     renumber = np.empty(len(names), dtype=np.int64)
     renumber[[seen[n] for n in names]] = np.arange(len(names))
-    return tuple(names), lengths, renumber[first_codes], flat
+    return tuple(str(n) for n in names), lengths, renumber[first_codes], flat
 
 
 def _check_rows(

@@ -135,3 +135,18 @@ def test_majority_value_runs_match_naive_definition(a: list[int], b: list[int]) 
     va, vb = naive_majority_value(a), naive_majority_value(b)
     expected = -1 if va > vb else 1 if va < vb else 0
     assert compare_majority_value(a, b) == expected
+
+
+def test_ranked_pairs_small_electorate_many_equal_margins_is_fast() -> None:
+    """10 voters, 12 options: margins take few values, so tie groups are large (PUT search)."""
+    import time
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    names = [f"o{i:02d}" for i in range(12)]
+    for _ in range(3):
+        ballots = [{"ranking": [str(x) for x in rng.permutation(names)[: rng.integers(1, 13)]]} for _ in range(10)]
+        started = time.process_time()
+        result = tally("ranked-pairs", parse_ballots(ballots, candidates=names))
+        assert result.winners and time.process_time() - started < 5

@@ -74,6 +74,12 @@ def schulze_winners(margins: np.ndarray, idx: list[int]) -> list[int]:
     return [idx[i] for i in range(len(idx)) if not beaten[i]]
 
 
+def _lock(reach: tuple[int, ...], a: int, b: int) -> tuple[int, ...]:
+    """Closure after locking a→b (b does not reach a): everyone reaching a (and a) now reaches b's set."""
+    gain = (1 << b) | reach[b]
+    return tuple(r | gain if (x == a or r >> a & 1) else r for x, r in enumerate(reach))
+
+
 def ranked_pairs_winners(margins: np.ndarray, idx: list[int]) -> list[int]:
     cw = condorcet_winners(margins, idx)
     if len(cw) == 1 and len(idx) > 1:
@@ -84,17 +90,31 @@ def ranked_pairs_winners(margins: np.ndarray, idx: list[int]) -> list[int]:
     groups = [frozenset((a, b) for a in range(n) for b in range(n) if sub[a, b] == s) for s in strengths]
     winners: set[int] = set()
     seen: set[tuple[int, tuple[int, ...], frozenset[tuple[int, int]]]] = set()
-    empty: frozenset[tuple[int, int]] = frozenset()
+
+    def open_edges(reach: tuple[int, ...], edges: frozenset[tuple[int, int]]) -> frozenset[tuple[int, int]]:
+        # An edge between already-ordered candidates is locked or skipped whatever the order: drop it.
+        return frozenset(e for e in edges if not (reach[e[0]] >> e[1] & 1 or reach[e[1]] >> e[0] & 1))
+
+    def lock_all(reach: tuple[int, ...], edges: frozenset[tuple[int, int]]) -> tuple[int, ...] | None:
+        # If the whole group locks without closing a cycle in one order, it does so in every order.
+        for a, b in sorted(edges):
+            if reach[b] >> a & 1:
+                return None
+            reach = _lock(reach, a, b)
+        return reach
 
     def explore(gi: int, reach: tuple[int, ...], remaining: frozenset[tuple[int, int]]) -> None:
-        # reach[x] = bitmask of candidates x beats in the locked graph (transitively closed).
         while True:
-            key = (gi, reach, remaining)
-            if key in seen:
-                return
-            seen.add(key)
+            remaining = open_edges(reach, remaining)
             if remaining:
-                break
+                key = (gi, reach, remaining)
+                if key in seen:
+                    return
+                seen.add(key)
+                settled = lock_all(reach, remaining)
+                if settled is None:
+                    break
+                reach, remaining = settled, frozenset()
             gi += 1
             if gi >= len(groups):
                 beaten = 0
@@ -103,15 +123,11 @@ def ranked_pairs_winners(margins: np.ndarray, idx: list[int]) -> list[int]:
                 winners.update(i for i in range(n) if not beaten >> i & 1)
                 return
             remaining = groups[gi]
-        forced = len(remaining) == 1
+        # A real conflict inside this tie group: try every edge as the next one locked.
         for edge in sorted(remaining):
             a, b = edge
-            rest = remaining - {edge} if not forced else empty
-            if reach[b] >> a & 1:
-                explore(gi, reach, rest)
-            else:
-                gain = (1 << b) | reach[b]
-                explore(gi, tuple(r | gain if (x == a or r >> a & 1) else r for x, r in enumerate(reach)), rest)
+            rest = remaining - {edge}
+            explore(gi, reach if reach[b] >> a & 1 else _lock(reach, a, b), rest)
 
     if groups:
         explore(0, tuple([0] * n), groups[0])

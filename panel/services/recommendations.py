@@ -30,6 +30,7 @@ from ..models import (
     Delivery,
     Mission,
     Panel,
+    PanelMember,
     Poll,
     Proposal,
     ProposalVersion,
@@ -346,8 +347,18 @@ def open_review(session: Session, actor: User, rec_id: int) -> Recommendation:
     if rec.status != "draft":
         raise Conflict(f"Only a draft can be sent for review (this one is {rec.status}).", field="status")
     rec.status = "review"
+    members = session.execute(select(User).join(PanelMember, PanelMember.user_id == User.id).where(
+        PanelMember.panel_id == rec.panel_id, PanelMember.role == "citizen",
+        PanelMember.status.in_(("active", "accepted")), User.active.is_(True))).scalars().all()
+    for member in members:  # the panel reviews its own words before anything goes out
+        notifications.enqueue_email(
+            session, member, subject=f"Please review and sign off: {rec.title}",
+            body=(f"The facilitators have prepared version {rec.current_version} of the recommendation "
+                  f"\"{rec.title}\". Please read it and sign it off if it says what the panel decided:\n\n"
+                  f"{current(session, rec).text}\n\nOpen it from your panel's Recommendations page.\n"))
     audit.record(session, "recommendation.review_opened", actor_id=actor.id, panel_id=rec.panel_id,
-                 subject_type="recommendation", subject_id=rec.id, payload={"version": rec.current_version})
+                 subject_type="recommendation", subject_id=rec.id,
+                 payload={"version": rec.current_version, "notified": len(members)})
     session.commit()
     return rec
 

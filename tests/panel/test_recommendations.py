@@ -43,6 +43,9 @@ def test_sign_off_per_member_and_version(db, users):
     with pytest.raises(Conflict):  # not in review yet
         recommendations.sign_off(db.session, users["citizen"], rec.id)
     recommendations.open_review(db.session, users["facilitator"], rec.id)
+    asked = db.session.execute(select(OutboxMessage).where(OutboxMessage.user_id == users["citizen"].id)
+                               ).scalar_one()
+    assert asked.subject.startswith("Please review and sign off")
     recommendations.sign_off(db.session, users["citizen"], rec.id)
     with pytest.raises(Conflict):
         recommendations.sign_off(db.session, users["citizen"], rec.id)

@@ -105,7 +105,7 @@ def _worker(url: str, specs: list[dict[str, Any]], start_at: float, duration: fl
                     pass
                 n += 1
                 t += interval
-        gevent.sleep(3.0)  # drain
+        gevent.sleep(10.0)  # drain: late messages still count as delivered (latency says how late)
         c.disconnect()
 
     greenlets = []

@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from panel.errors import PermissionDenied, ServiceError, ValidationFailed
 from panel.extensions import db, socketio
@@ -44,14 +44,22 @@ def event(facilitator: bool = False, joined: bool = True) -> Callable[[Handler],
             try:
                 if not isinstance(data, dict):
                     raise ValidationFailed("The payload must be an object.", field="payload", code="bad_payload")
-                user = self.user()
-                if not joined:
-                    return fn(self, user, data)
-                acc = self.joined(data.get("room"))
-                if facilitator and not acc.can_facilitate:
-                    raise PermissionDenied("Only the facilitator can do this.", code="forbidden")
-                room = get_room(db.session, acc.room_id)
-                return fn(self, user, room, acc, data)
+                for attempt in (1, 2):
+                    try:
+                        user = self.user()
+                        if not joined:
+                            return fn(self, user, data)
+                        acc = self.joined(data.get("room"))
+                        if facilitator and not acc.can_facilitate:
+                            raise PermissionDenied("Only the facilitator can do this.", code="forbidden")
+                        room = get_room(db.session, acc.room_id)
+                        return fn(self, user, room, acc, data)
+                    except IntegrityError:
+                        # Two tabs of one person raced on the same row (e.g. room membership): retry once.
+                        db.session.rollback()
+                        if attempt == 2:
+                            raise
+                return None
             except ServiceError as e:
                 db.session.rollback()
                 return error(e.code, e.message, e.field)

@@ -86,7 +86,9 @@ def test_room_console_and_text_page(browser, live_server, db, users, room):
     assert "1" in cit.locator("#pending").inner_text()
     cit.evaluate("window.pnyxRoom.socket.connect()")
     cit.locator("#messages .msg").nth(1).wait_for()
-    assert cit.locator("#pending").inner_text() == ""
+    from playwright.sync_api import expect
+
+    expect(cit.locator("#pending")).to_have_text("", timeout=10_000)  # the ack may follow the broadcast
 
     text = browser.new_context().new_page()
     text.goto(server.url + "/auth/signin")

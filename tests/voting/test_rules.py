@@ -150,3 +150,15 @@ def test_ranked_pairs_small_electorate_many_equal_margins_is_fast() -> None:
         started = time.process_time()
         result = tally("ranked-pairs", parse_ballots(ballots, candidates=names))
         assert result.winners and time.process_time() - started < 5
+
+
+@pytest.mark.parametrize("rule", ["av", "pav", "cc", "seq-phragmen", "mes"])
+def test_tied_committee_list_is_capped_and_says_so(rule: str) -> None:
+    # 8 candidates approved by nobody but one voter each: every 3-slate of them ties.
+    p = parse_ballots([{"approve": [c]} for c in "abcdefgh"])
+    full = tally(rule, p, seats=3)
+    assert full.committees is not None and len(full.committees) == 56
+    assert full.details["committees_truncated"] is False
+    capped = tally(rule, p, seats=3, max_committees=10)
+    assert capped.committees is not None and len(capped.committees) == 10
+    assert capped.details["committees_truncated"] is True

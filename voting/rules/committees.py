@@ -11,7 +11,8 @@ All three return *every* winning committee (irresolute), so a tie between slates
 PAV and CC are NP-hard; this is exact brute force over all C(m, k) committees, vectorised over
 the *distinct* ballots, and refuses instances with more than :data:`MAX_WORK` committee×ballot
 evaluations with :class:`~voting.errors.TooLargeError`.  At most ``max_committees`` tied
-committees are listed (``details.committees_total`` gives the full count).
+committees are listed (``details.committees_total`` gives the full count and
+``details.committees_truncated`` says whether the list was cut).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def slate_result(
     profile: ApprovalProfile,
     committees: list[tuple[int, ...]],
     total: int | None = None,
+    truncated: bool | None = None,
     **details: object,
 ) -> TallyResult:
     cands = profile.candidates
@@ -54,7 +56,11 @@ def slate_result(
         ranking,
         {c: float(v) for c, v in zip(cands, counts, strict=False)},
         committees=tuple(named),
-        details={"committees_total": total if total is not None else len(named), **details},
+        details={
+            "committees_total": total if total is not None else len(named),
+            "committees_truncated": bool(truncated) if truncated is not None else (total or 0) > len(named),
+            **details,
+        },
     )
 
 

@@ -149,11 +149,12 @@ def mes_committees(profile: ApprovalProfile, seats: int, limit: int = MAX_COMMIT
 def seq_phragmen(profile: Profile, seats: int, max_committees: int = MAX_COMMITTEES) -> TallyResult:
     assert isinstance(profile, ApprovalProfile)
     found = seq_phragmen_committees(profile, seats, limit=max_committees)
-    return slate_result("seq-phragmen", profile, sorted(found))
+    # The search stops at the limit, so the full number of tied committees is then unknown.
+    return slate_result("seq-phragmen", profile, sorted(found), truncated=len(found) >= max_committees)
 
 
 @register("mes", ("approval",), "method of equal shares + seq-Phragmén completion", slate=True)
 def mes(profile: Profile, seats: int, max_committees: int = MAX_COMMITTEES) -> TallyResult:
     assert isinstance(profile, ApprovalProfile)
     found = mes_committees(profile, seats, limit=max_committees)
-    return slate_result("mes", profile, sorted(found))
+    return slate_result("mes", profile, sorted(found), truncated=len(found) >= max_committees)

@@ -251,3 +251,31 @@ def test_support_from_the_voting_apps_result_shape(db, users):
     assert "population_weighted" not in s and s["overall"]["yes"] == 0.6
     poll.result = {"winners": ["a"], "scores": {"a": 3, "b": 1}}  # not a yes/no poll
     assert recommendations.support_from_poll(poll) is None
+
+
+def test_support_from_a_real_published_yes_no_poll(db, users):
+    """End to end with the voting app: cast, close and publish a yes/no poll, then draft from its proposal."""
+    from panel.services import ballots, polls
+    from tests.panel import decision_helpers as dh
+
+    panel = users["panel"]
+    dh.add_features(db.session, panel)
+    p = fh.proposal(db.session, panel.id)
+    poll = dh.make_poll(db.session, users["organizer"], panel, ballot_type="yesno", method="plurality",
+                        proposal_id=p.id)
+    votes = ["yes"] * 7 + ["no"] * 3 + ["abstain"] * 2
+    for i, choice in enumerate(votes):
+        region = ("Africa", "Asia", "Europe")[i % 3]
+        voter = dh.add_citizen(db.session, panel, {"region": region, "gender": ("female", "male")[i % 2]})
+        ballots.cast(db.session, voter, poll.id, {"choice": choice})
+    polls.close_poll(db.session, users["organizer"], poll.id)
+    polls.publish(db.session, users["organizer"], poll.id)
+    rec = recommendations.create_from_proposal(db.session, users["facilitator"], p.id)
+    s = rec.support
+    assert rec.poll_id == poll.id and s["poll_id"] == poll.id
+    assert abs(s["overall"]["yes"] - 7 / 12) < 1e-9 and abs(s["overall"]["abstain"] - 2 / 12) < 1e-9
+    assert s["voters"] == 12
+    assert all(fig["n"] >= 5 for values in s["groups"].values() for fig in values.values())
+    if "population_weighted" in s:
+        pw = s["population_weighted"]
+        assert pw["ci_low"] <= pw["yes"] <= pw["ci_high"]

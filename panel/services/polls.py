@@ -37,9 +37,11 @@ def get_poll(session: Session, poll_id: int) -> Poll:
 
 
 def view_poll(session: Session, user: User | None, poll_id: int) -> Poll:
-    """Members and staff see every poll of their panel; anyone sees a published one."""
+    """Members and staff see their panel's polls (drafts: only poll managers); anyone sees a published one."""
     poll = get_poll(session, poll_id)
-    if poll.status != "published":
+    if poll.status == "draft":  # a draft is still being set up: only those who manage polls see it
+        authorize(session, user, "poll.manage", poll.panel_id)
+    elif poll.status != "published":
         authorize(session, user, "panel.view", poll.panel_id)
     return poll
 

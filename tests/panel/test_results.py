@@ -111,6 +111,10 @@ def test_poll_page_visibility(client, auth, db, users, poll):
     auth.as_user(users["other_citizen"])
     assert client.get(f"/polls/{poll.id}").status_code == 403
     assert client.get("/polls/9999").status_code == 404
+    auth.signout()
+    draft = make_poll(db.session, users["organizer"], users["panel"], open_it=False)
+    auth.as_user(users["citizen"])
+    assert client.get(f"/polls/{draft.id}").status_code == 403  # drafts are for poll managers only
 
 
 def test_vote_through_the_page(client, auth, db, users, poll):

@@ -36,6 +36,7 @@ class TypeModel:
     hi: np.ndarray
     household_matrix: sparse.csr_matrix | None
     value_rows: np.ndarray  # [t, j]: quota row of type t's value of feature j (-1 if no row)
+    type_rows: np.ndarray  # dense types × quota rows 0/1 (the transposed quota matrix)
     household_of: np.ndarray  # [t]: household row of type t (-1 if none)
     _constraints: list[LinearConstraint] = field(default_factory=list, repr=False)
 
@@ -111,6 +112,7 @@ def build_type_model(pool: Pool, size: int, quotas: list[Quota] | None = None) -
         hi=np.array([q.max for q in quota_list], dtype=float),
         household_matrix=hm,
         value_rows=value_rows,
+        type_rows=qm.T.toarray(),
         household_of=household_of,
     )
 
@@ -140,39 +142,36 @@ def improve_by_swaps(model: TypeModel, weights: np.ndarray, start: np.ndarray, m
 
     A cheap stand-in for the pricing MILP: started from a panel the LP uses (whose dual value equals
     the LP bound), any improving swap yields a panel that improves the LP. Returns the panel reached
-    (``start`` itself if no swap helps).
+    (``start`` itself if no swap helps). A swap a→b is feasible when every value of a that sits at
+    its minimum is shared by b and every value of b at its maximum is shared by a; counting those
+    with two small matrix products keeps the search fast.
     """
     c = start.copy()
-    rows = model.value_rows
-    has_row = rows >= 0
-    safe_rows = np.where(has_row, rows, 0)
-    num_rows = len(model.lo)
+    qt = model.type_rows
     hh = model.household_of
     for _ in range(max_steps):
-        per_value = np.asarray(model.quota_matrix @ c).ravel() if num_rows else np.zeros(0)
-        up_ok = np.append(per_value + 1 <= model.hi + 1e-9, True)  # last entry: "no row" is always fine
-        down_ok = np.append(per_value - 1 >= model.lo - 1e-9, True)
-        r = np.where(has_row, safe_rows, num_rows)
+        per_value = qt.T @ c
+        at_min = (per_value - 1 < model.lo - 1e-9).astype(float)
+        at_max = (per_value + 1 > model.hi + 1e-9).astype(float)
         out_types = np.flatnonzero(c > 0)
         in_types = np.flatnonzero(c < model.counts)
         if not len(out_types) or not len(in_types):
             return c
-        if len(in_types) > SWAP_CANDIDATES:  # only the heaviest types can give the best swaps
-            floor = weights[out_types].min()
-            in_types = in_types[weights[in_types] > floor]
-            if len(in_types) > SWAP_CANDIDATES:
-                in_types = in_types[np.argpartition(-weights[in_types], SWAP_CANDIDATES)[:SWAP_CANDIDATES]]
-            if not len(in_types):
-                return c
-        same = r[out_types][:, None, :] == r[in_types][None, :, :]
-        ok = same | (down_ok[r[out_types]][:, None, :] & up_ok[r[in_types]][None, :, :])
-        feasible = ok.all(axis=2)
+        floor = weights[out_types].min()
+        in_types = in_types[weights[in_types] > floor]  # only heavier types can improve
+        if len(in_types) > SWAP_CANDIDATES:
+            in_types = in_types[np.argpartition(-weights[in_types], SWAP_CANDIDATES)[:SWAP_CANDIDATES]]
+        if not len(in_types):
+            return c
+        a_rows, b_rows = qt[out_types], qt[in_types]
+        bad_down = (a_rows @ at_min)[:, None] - (a_rows * at_min) @ b_rows.T
+        bad_up = (b_rows @ at_max)[None, :] - (a_rows * at_max) @ b_rows.T
+        feasible = (bad_down < 0.5) & (bad_up < 0.5) & (out_types[:, None] != in_types[None, :])
         if model.household_matrix is not None:
             occupied = np.asarray(model.household_matrix @ c).ravel()
             hin = hh[in_types]
             free_in = (hin < 0) | (occupied[np.maximum(hin, 0)] < 1)
             feasible &= free_in[None, :] | (hh[out_types][:, None] == hin[None, :])
-        feasible &= out_types[:, None] != in_types[None, :]
         gain = np.where(feasible, weights[in_types][None, :] - weights[out_types][:, None], -np.inf)
         best = int(np.argmax(gain))
         a, b = divmod(best, len(in_types))

@@ -97,29 +97,27 @@ def sample_panel(model: TypeModel, target: np.ndarray, rng: np.random.Generator,
     while c.sum() < model.size:  # a capped type lost a seat: give it to someone with room
         room = np.flatnonzero(c < model.counts)
         c[rng.choice(room)] += 1
-    rows = np.where(model.value_rows >= 0, model.value_rows, len(model.lo))
+    qt = model.type_rows
     for _ in range(max_steps):
-        q = np.append(np.asarray(model.quota_matrix @ c).ravel(), 0.0)
-        lo = np.append(model.lo, -np.inf)
-        hi = np.append(model.hi, np.inf)
         if _violation(model, c) == 0:
             return c
+        q = qt.T @ c
         out_t = np.flatnonzero(c > 0)
         in_t = np.flatnonzero(c < model.counts)
-        # only swaps touching a violated row can help: prefilter to keep the arrays small
-        short = q < lo
-        over = q > hi
+        # only swaps touching a violated row can help: prefilter to keep the products small
+        short = (q < model.lo).astype(float)
+        over = (q > model.hi).astype(float)
         if short.any():
-            in_t = in_t[short[rows[in_t]].any(axis=1)]
+            in_t = in_t[qt[in_t] @ short > 0]
         if over.any():
-            out_t = out_t[over[rows[out_t]].any(axis=1)]
+            out_t = out_t[qt[out_t] @ over > 0]
         if not len(in_t) or not len(out_t):
             break
-        # violation change of removing one of a: rows of a lose 1; adding b: rows of b gain 1
-        d_out = np.where(q[rows[out_t]] > hi[rows[out_t]], -1.0, np.where(q[rows[out_t]] <= lo[rows[out_t]], 1.0, 0.0))
-        d_in = np.where(q[rows[in_t]] < lo[rows[in_t]], -1.0, np.where(q[rows[in_t]] >= hi[rows[in_t]], 1.0, 0.0))
-        same = rows[out_t][:, None, :] == rows[in_t][None, :, :]
-        delta = np.where(same, 0.0, d_out[:, None, :] + d_in[None, :, :]).sum(axis=2)
+        # change of total violation when a row loses / gains one member
+        d_out = np.where(q > model.hi, -1.0, np.where(q <= model.lo, 1.0, 0.0))
+        d_in = np.where(q < model.lo, -1.0, np.where(q >= model.hi, 1.0, 0.0))
+        a_rows, b_rows = qt[out_t], qt[in_t]
+        delta = (a_rows @ d_out)[:, None] + (b_rows @ d_in)[None, :] - (a_rows * (d_out + d_in)) @ b_rows.T
         delta[out_t[:, None] == in_t[None, :]] = np.inf
         best = delta.min()
         if best >= 0:

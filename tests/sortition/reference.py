@@ -13,7 +13,9 @@ def reference_probabilities(people_csv: str, categories_csv: str, size: int, alg
     from sortition_algorithms.committee_generation import find_distribution_leximin, find_distribution_maximin
     from sortition_algorithms.features import read_in_features
     from sortition_algorithms.people import read_in_people
+    from sortition_algorithms.utils import set_random_provider
 
+    set_random_provider(12345)  # its initial committees are random; seed them for repeatable tests
     logging.getLogger("sortition_algorithms").setLevel(logging.WARNING)
     fr = csv.DictReader(io.StringIO(categories_csv))
     features, _, _ = read_in_features(list(fr.fieldnames or []), list(fr), size)

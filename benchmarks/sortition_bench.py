@@ -91,8 +91,10 @@ def _run(cmd: list[str], timeout: float) -> tuple[dict[str, Any] | None, float, 
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.communicate()
-        return None, time.perf_counter() - start, float("nan"), f"timeout >{timeout:.0f}s"
+        proc.communicate()  # reaps the child, so its CPU time is counted below
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return None, time.perf_counter() - start, cpu, f"timeout >{timeout:.0f}s wall ({cpu:.0f}s CPU)"
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -130,7 +132,7 @@ def bench(inst: Instance, workdir: Path, ref_timeout: float, our_timeout: float,
         [sys.executable, "-c", REFERENCE_SCRIPT, str(people), str(cats), str(inst.size), ref_algorithm], ref_timeout
     )
     row["reference_seconds"] = round(rwall, 2)
-    row["reference_cpu_seconds"] = round(rcpu, 2) if rcpu == rcpu else None
+    row["reference_cpu_seconds"] = round(rcpu, 2)
     row["reference_min_probability"] = ref["min_probability"] if ref else None
     row["reference_error"] = rerr or None
     if ours and ref:
@@ -139,6 +141,7 @@ def bench(inst: Instance, workdir: Path, ref_timeout: float, our_timeout: float,
         row["min_probability_difference"] = ours["min_probability"] - ref["min_probability"]
     elif ours and rerr.startswith("timeout"):
         row["speedup_wall"] = f">{ref_timeout / wall:.1f}"
+        row["speedup_cpu"] = f">{rcpu / cpu:.1f}" if cpu else None
     return row
 
 

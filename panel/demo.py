@@ -166,6 +166,8 @@ def seed(session: Session) -> Panel:
                                 volunteer_id=vol.id))
     audit.record(session, "panel.created", actor_id=organizer.id, panel_id=panel.id, subject_type="panel",
                  subject_id=panel.id, payload={"title": panel.title, "size": PANEL_SIZE, "demo": True})
+    from .demo_decisions import seed_decisions
+    seed_decisions(session, panel, organizer)  # a proposal, its amendment and an open poll to vote in
     audit.record(session, "pool.imported", actor_id=organizer.id, panel_id=panel.id, subject_type="panel",
                  subject_id=panel.id, payload={"volunteers": POOL_SIZE, "source": "demo generator",
                                                # same shape as services.pool.import_pool records

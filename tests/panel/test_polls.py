@@ -257,3 +257,15 @@ def test_ballot_support_definitions():
     assert tally_engine.ballot_support(spec, {"grades": {"b": "ok"}}) == [0.0, 0.5]
     spec = tally_engine.PollSpec("yesno", "plurality", ("yes", "no", "abstain"))
     assert tally_engine.ballot_support(spec, {"choice": "abstain"}) is None
+
+
+def test_demo_has_an_open_poll_a_demo_citizen_can_vote_in(db):
+    from panel import demo
+    from panel.models import Poll, User
+
+    demo.seed(db.session)
+    demo.seed(db.session)  # idempotent: still one poll
+    poll = db.session.execute(select(Poll)).scalar_one()
+    citizen = db.session.execute(select(User).where(User.email == "citizen1@pnyx.example")).scalar_one()
+    out = ballots.cast(db.session, citizen, poll.id, {"ranking": [poll.candidates[1], poll.candidates[0]]})
+    assert out.receipt and poll.proposal_id is not None

@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from flask import Flask
+
+
+def _no_delay(wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """Turn off Nagle's algorithm on the connection (Werkzeug server, threading mode).
+
+    A message event writes the broadcast and then the ack as two small frames; with Nagle the
+    second waits for the client's delayed ACK (~40 ms) — measured 80 ms per message instead of 7.
+    """
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        return wsgi_app(environ, start_response)
+
+    return app
 
 
 def init_app(app: Flask) -> None:
@@ -14,3 +37,4 @@ def init_app(app: Flask) -> None:
     if namespace not in socketio.namespace_handlers:
         socketio.on_namespace(namespace)
     app.register_blueprint(web.bp)
+    app.wsgi_app = _no_delay(app.wsgi_app)  # type: ignore[method-assign]

@@ -20,6 +20,7 @@ TRANSITIONS = {s: {PANEL_STATUSES[i + 1]} if i + 1 < len(PANEL_STATUSES) else se
 for _i, _s in enumerate(PANEL_STATUSES[1:], start=1):
     TRANSITIONS[_s].add(PANEL_STATUSES[_i - 1])
 
+STAFF_MEMBER_ROLES = ("organizer", "facilitator", "observer")
 SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 

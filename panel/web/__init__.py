@@ -103,6 +103,32 @@ def panel_detail(panel_id: int) -> Any:
                            pool_size=panels.pool_size(db.session, panel.id))
 
 
+@bp.route("/panels/<int:panel_id>/members", methods=["POST"])
+@login_required
+def panel_member_add(panel_id: int) -> Any:
+    """Staff join a panel by email (citizens join through the lottery and their invitation)."""
+    panel = panels.get_panel(db.session, panel_id)
+    authorize(db.session, current_user, "member.manage", panel.id)
+    email = (request.form.get("email") or "").strip()[:254]
+    role = request.form.get("role") or ""
+    try:
+        if role not in panels.STAFF_MEMBER_ROLES:
+            raise ServiceError(_("Choose organizer, facilitator or observer."), field="role")
+        user = accounts.get_user_by_email(db.session, email) if email else None
+        if user is None:
+            raise ServiceError(_("No user with this email. Add them under Users first."), field="email")
+        if user.role not in (role, "admin"):
+            raise ServiceError(_("%(name)s is a %(role)s and cannot join as %(as)s.", name=user.name,
+                                 role=user.role, **{"as": role}), field="role")
+        panels.add_member(db.session, current_user, panel.id, user, role)
+    except ServiceError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+        return redirect(url_for("web.panel_detail", panel_id=panel.id)), 303
+    flash(_("%(name)s joined the panel as %(role)s.", name=user.name, role=role), "success")
+    return redirect(url_for("web.panel_detail", panel_id=panel.id))
+
+
 @bp.route("/users")
 @login_required
 def user_list() -> Any:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ServiceError
+from ..errors import ServiceError, ValidationFailed
 from ..errors_http import error_response
 from ..extensions import db
 from ..models import User
@@ -63,17 +63,12 @@ def parse_body(model: type[M]) -> M:
         msg = err.get("msg", "invalid value")
         if err.get("type") == "extra_forbidden":
             msg = f"Unknown field '{field}'."
-        raise ValidationError_(f"{field}: {msg}" if field else msg, field=field) from None
+        raise ValidationFailed(f"{field}: {msg}" if field else msg, field=field) from None
 
 
 class UnsupportedMediaType(ServiceError):
     status = 415
     code = "unsupported_media_type"
-
-
-class ValidationError_(ServiceError):
-    status = 422
-    code = "validation_failed"
 
 
 def created(body: dict[str, Any], location: str) -> Any:

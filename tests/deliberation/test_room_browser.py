@@ -3,31 +3,18 @@ facilitator's console; the text-only page. Screenshots go to test-output/room-*.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from panel.services import accounts
-from tests.conftest import need
 from tests.helpers import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 OUT = Path(__file__).resolve().parents[2] / "test-output"
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    need(os.path.exists(CHROMIUM), f"Chromium not found at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def shot(page: Any, name: str) -> None:

@@ -4,7 +4,6 @@ Screenshots of every follow-up page go to test-output/followup-*.png."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,7 +16,7 @@ from werkzeug.serving import make_server
 from panel import create_app
 from panel.models.base import utcnow
 from panel.services import accounts, missions, notifications, recommendations
-from tests.conftest import base_config, need
+from tests.conftest import base_config
 from tests.helpers import PASSWORD
 from tests.panel import followup_helpers as fh
 
@@ -38,16 +37,6 @@ def live(database_url: str, users: dict[str, Any]) -> Iterator[str]:
     finally:
         server.shutdown()
 
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    need(os.path.exists(CHROMIUM), f"Chromium not found at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def shot(page: Any, name: str) -> None:

@@ -4,7 +4,6 @@ citizen. Screenshots go to test-output/lottery-e2e-*.png."""
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from werkzeug.serving import make_server
 
 from panel import create_app
 from panel.models import OutboxMessage
-from tests.conftest import base_config, need
+from tests.conftest import base_config
 from tests.helpers import PASSWORD
 from tests.panel.lottery_fixtures import CATEGORIES, people_csv
 
@@ -42,16 +41,6 @@ def live(database_url: str, users: dict[str, Any]) -> Iterator[str]:
             stop.set()
             worker.join(timeout=30)
 
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    need(os.path.exists(CHROMIUM), f"Chromium not found at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def shot(page: Any, name: str) -> None:

@@ -16,10 +16,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from ..errors import AuthenticationFailed, Conflict, ValidationFailed
 from ..models import LINK_ROLES, ROLES, ApiToken, MagicLink, Mission, User
 from ..models.base import utcnow
 from . import audit
+from .lookup import get_or_404
 
 _hasher = PasswordHasher()
 # Verifying against a dummy hash for unknown emails keeps response time independent of existence.
@@ -239,10 +240,7 @@ def load_session_user(session: Session, ident: str) -> User | None:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"No user with id {user_id}.", field="id")
-    return user
+    return get_or_404(session, User, user_id, field="id", label="user")
 
 
 def count_users(session: Session) -> int:

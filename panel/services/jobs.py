@@ -18,9 +18,10 @@ from flask import Flask
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from ..errors import NotFound, ServiceError
+from ..errors import ServiceError
 from ..models import Job
 from ..models.base import utcnow
+from .lookup import get_or_404
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,7 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any]) -> Job:
 
 
 def get_job(session: Session, job_id: int) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"No job with id {job_id}.", field="job_id")
-    return job
+    return get_or_404(session, Job, job_id, field="job_id", label="job")
 
 
 def claim(session: Session) -> Job | None:

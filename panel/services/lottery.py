@@ -31,6 +31,7 @@ from ..models.lottery import ALGORITHMS
 from . import audit, jobs
 from . import lottery_engine as engine
 from . import pool as pool_service
+from .lookup import get_or_404
 from .panels import get_panel
 from .permissions import authorize
 
@@ -40,10 +41,7 @@ SEATED = ("selected", "invited", "accepted")
 
 
 def get_lottery(session: Session, lottery_id: int) -> Lottery:
-    lot = session.get(Lottery, lottery_id)
-    if lot is None:
-        raise NotFound(f"No lottery with id {lottery_id}.", field="lottery_id")
-    return lot
+    return get_or_404(session, Lottery, lottery_id, field="lottery_id", label="lottery")
 
 
 def lotteries(session: Session, panel_id: int) -> list[Lottery]:

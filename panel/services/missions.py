@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound, ValidationFailed
 from ..models import Mission, User
 from . import accounts, audit
+from .lookup import get_or_404
 from .permissions import authorize
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "un_member_states.csv"
@@ -80,10 +81,7 @@ def regions(session: Session) -> list[str]:
 
 
 def get_mission(session: Session, mission_id: int) -> Mission:
-    m = session.get(Mission, mission_id)
-    if m is None:
-        raise NotFound(f"No mission with id {mission_id}.", field="mission_id")
-    return m
+    return get_or_404(session, Mission, mission_id, field="mission_id", label="mission")
 
 
 def get_by_code(session: Session, code: str) -> Mission:

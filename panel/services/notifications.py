@@ -30,6 +30,7 @@ from ..errors import NotFound, ValidationFailed
 from ..models import Delivery, OutboxMessage, Recommendation, Response, User, WebhookSubscription
 from ..models.base import utcnow
 from . import audit
+from .lookup import get_or_404
 from .permissions import authorize
 
 log = logging.getLogger("pnyx.outbox")
@@ -98,9 +99,8 @@ def subscribe(session: Session, actor: User, url: str, secret: str) -> WebhookSu
 
 def unsubscribe(session: Session, actor: User, sub_id: int) -> None:
     authorize(session, actor, "webhook.manage")
-    sub = session.get(WebhookSubscription, sub_id)
-    if sub is None:
-        raise NotFound(f"No webhook subscription {sub_id}.", field="id")
+    sub = get_or_404(session, WebhookSubscription, sub_id, field="id", label="webhook subscription",
+                     message=f"No webhook subscription {sub_id}.")
     audit.record(session, "webhook.unsubscribed", actor_id=actor.id, subject_type="webhook",
                  subject_id=sub.id, payload={"url": sub.url})
     session.delete(sub)
@@ -213,9 +213,8 @@ def process_due(session: Session, mailer: MailSender, *, now: datetime | None = 
 
 def retry_now(session: Session, actor: User, message_id: int) -> OutboxMessage:
     authorize(session, actor, "outbox.view")
-    msg = session.get(OutboxMessage, message_id)
-    if msg is None:
-        raise NotFound(f"No outbox message {message_id}.", field="id")
+    msg = get_or_404(session, OutboxMessage, message_id, field="id", label="outbox message",
+                     message=f"No outbox message {message_id}.")
     if msg.status == "sent":
         raise ValidationFailed("This message was already sent.", field="id")
     msg.status, msg.next_attempt_at = "pending", utcnow()

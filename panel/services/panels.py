@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..models import PANEL_STATUSES, Panel, PanelMember, User, Volunteer
 from ..models.panels import MEMBER_ROLES
 from . import audit
+from .lookup import get_or_404
 from .permissions import authorize, can
 
 # Allowed forward moves; organizers may also step back one stage to fix a mistake.
@@ -37,10 +38,7 @@ def _unique_slug(session: Session, base: str) -> str:
 
 
 def get_panel(session: Session, panel_id: int) -> Panel:
-    panel = session.get(Panel, panel_id)
-    if panel is None:
-        raise NotFound(f"No panel with id {panel_id}.", field="panel_id")
-    return panel
+    return get_or_404(session, Panel, panel_id, field="panel_id", label="panel")
 
 
 def view_panel(session: Session, user: User, panel_id: int) -> Panel:

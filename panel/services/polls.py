@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..models import Ballot, Feature, Panel, PanelMember, Poll, PollVoter, Proposal, User
 from ..models.base import utcnow
 from ..models.decisions import BALLOT_TYPES
 from . import audit, tally_engine
+from .lookup import get_or_404
 from .panels import get_panel
 from .permissions import MEMBER_STATUSES_WITH_RIGHTS, authorize, can
 
@@ -30,10 +31,7 @@ RESULT_VERSION = 1
 
 
 def get_poll(session: Session, poll_id: int) -> Poll:
-    poll = session.get(Poll, poll_id)
-    if poll is None:
-        raise NotFound(f"No poll with id {poll_id}.", field="poll_id")
-    return poll
+    return get_or_404(session, Poll, poll_id, field="poll_id", label="poll")
 
 
 def view_poll(session: Session, user: User | None, poll_id: int) -> Poll:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ..errors import Conflict, PermissionDenied, ValidationFailed
 from ..models import Proposal, ProposalVersion, User
 from ..models.decisions import PROPOSAL_STATUSES
 from . import audit
+from .lookup import get_or_404
 from .panels import get_panel
 from .permissions import authorize, can
 
@@ -53,10 +54,7 @@ def _clean_text(title: object, body: object) -> tuple[str, str]:
 
 
 def get_proposal(session: Session, proposal_id: int) -> Proposal:
-    proposal = session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise NotFound(f"No proposal with id {proposal_id}.", field="proposal_id")
-    return proposal
+    return get_or_404(session, Proposal, proposal_id, field="proposal_id", label="proposal")
 
 
 def create_proposal(session: Session, user: User, panel_id: int, *, title: object, body: object,

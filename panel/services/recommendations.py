@@ -41,6 +41,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from . import audit, notifications
+from .lookup import get_or_404
 from .permissions import authorize
 
 SUPPORT_SCHEMA = 1
@@ -191,10 +192,7 @@ def _shares_of(scores: Any) -> tuple[dict[str, float], int] | None:
 # --- documents ----------------------------------------------------------------------------------
 
 def get(session: Session, rec_id: int) -> Recommendation:
-    rec = session.get(Recommendation, rec_id)
-    if rec is None:
-        raise NotFound(f"No recommendation with id {rec_id}.", field="recommendation_id")
-    return rec
+    return get_or_404(session, Recommendation, rec_id, field="recommendation_id", label="recommendation")
 
 
 def view(session: Session, user: User, rec_id: int) -> Recommendation:
@@ -249,8 +247,7 @@ def _clean(text: Any, field: str, *, required: bool = False, limit: int = 20000)
 def create(session: Session, actor: User, panel_id: int, *, title: str, text: str, rationale: str = "",
            minority_opinions: str = "", evidence: str = "", proposal_id: int | None = None,
            poll_id: int | None = None, support: dict[str, Any] | None = None) -> Recommendation:
-    if session.get(Panel, panel_id) is None:
-        raise NotFound(f"No panel with id {panel_id}.", field="panel_id")
+    get_or_404(session, Panel, panel_id, field="panel_id", label="panel")
     authorize(session, actor, "recommendation.manage", panel_id)
     title = _clean(title, "title", required=True, limit=200)
     rec = Recommendation(panel_id=panel_id, title=title, proposal_id=proposal_id, poll_id=poll_id,
@@ -271,9 +268,7 @@ def create(session: Session, actor: User, panel_id: int, *, title: str, text: st
 
 def create_from_proposal(session: Session, actor: User, proposal_id: int, *, rationale: str = "",
                          minority_opinions: str = "", evidence: str = "") -> Recommendation:
-    proposal = session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise NotFound(f"No proposal with id {proposal_id}.", field="proposal_id")
+    proposal = get_or_404(session, Proposal, proposal_id, field="proposal_id", label="proposal")
     authorize(session, actor, "recommendation.manage", proposal.panel_id)
     if proposal.status in ("rejected", "withdrawn"):
         raise Conflict(f"Proposal {proposal_id} was {proposal.status}; only live proposals become "

@@ -18,7 +18,6 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import NotFound
 from ..models import (
     DeliberationSession,
     Lottery,
@@ -33,6 +32,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from . import accountability, charts, recommendations
+from .lookup import get_or_404
 
 MIN_GROUP = 5
 SEATED = ("selected", "invited", "accepted")
@@ -83,9 +83,7 @@ def _shares(features: list[dict[str, Any]], name: str) -> Counter[str]:
 
 
 def build(session: Session, panel_id: int) -> Report:
-    panel = session.get(Panel, panel_id)
-    if panel is None:
-        raise NotFound(f"No panel with id {panel_id}.", field="panel_id")
+    panel = get_or_404(session, Panel, panel_id, field="panel_id", label="panel")
     vols = session.execute(select(Volunteer.features, Volunteer.status).where(Volunteer.panel_id == panel.id)).all()
     pool = [f or {} for f, _s in vols]
     seated = [f or {} for f, s in vols if s in SEATED]

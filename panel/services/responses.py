@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..errors import PermissionDenied, ValidationFailed
 from ..models import Commitment, Delivery, Mission, Panel, Recommendation, Response, User
 from ..models.base import utcnow
 from ..models.followup import STANCES
 from . import audit, notifications
+from .lookup import get_or_404
 from .permissions import authorize
 
 NEEDS_EXPLANATION = ("partly", "reject")
@@ -25,10 +26,7 @@ MAX_COMMITMENTS = 20
 
 
 def get_delivery(session: Session, delivery_id: int) -> Delivery:
-    d = session.get(Delivery, delivery_id)
-    if d is None:
-        raise NotFound(f"No delivery with id {delivery_id}.", field="delivery_id")
-    return d
+    return get_or_404(session, Delivery, delivery_id, field="delivery_id", label="delivery")
 
 
 def _date(value: Any, field: str) -> datetime | None:

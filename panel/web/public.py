@@ -15,6 +15,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import Panel, Recommendation
 from ..services import accountability, charts, missions, opendata, recommendations, report
+from ..services.lookup import get_or_404
 from ..services.permissions import can
 
 bp = Blueprint("public", __name__)
@@ -112,9 +113,7 @@ def feed() -> Any:
 
 def _report_panel(panel_id: int) -> Panel:
     """Public once the panel reports or has published a recommendation; staff of the panel see it earlier."""
-    panel = db.session.get(Panel, panel_id)
-    if panel is None:
-        raise NotFound(f"No panel with id {panel_id}.", field="panel_id")
+    panel = get_or_404(db.session, Panel, panel_id, field="panel_id", label="panel")
     has_published = db.session.execute(select(Recommendation.id).where(
         Recommendation.panel_id == panel.id, Recommendation.status == "published").limit(1)).first()
     if has_published or panel.status in ("reporting", "closed") or can(db.session, current_user, "panel.view",

@@ -156,6 +156,20 @@ def _store_result(lot: Lottery, result: Any) -> None:
 
 
 @contextmanager
+def _failing_on_engine_error(session: Session, lot_id: int, infeasible: str) -> Iterator[None]:
+    """Both draw jobs fail the same way: mark the lottery failed (with the quota diagnosis when the
+    quotas are infeasible) and end the job with a message the organizer can act on."""
+    try:
+        yield
+    except engine.InfeasibleQuotasError as e:
+        _fail(session, lot_id, e.diagnosis.describe() or e.message, engine.diagnosis_dict(e.diagnosis))
+        raise jobs.JobFailed(f"{infeasible}: {e.message}") from None
+    except engine.SortitionError as e:
+        _fail(session, lot_id, str(e), None)
+        raise jobs.JobFailed(str(e)) from None
+
+
+@contextmanager
 def _ticking(progress: jobs.Progress, fraction: float, message: str) -> Iterator[None]:
     """While the solver runs (it reports nothing itself), show the elapsed time every second."""
     stop = threading.Event()
@@ -187,19 +201,13 @@ def _draw(session: Session, job: Job, progress: jobs.Progress) -> dict[str, Any]
     if engine.input_digest(pool, size) != digest:
         _fail(session, lot_id, "The inputs no longer match the digest announced with the seed.", None)
         raise jobs.JobFailed("The inputs no longer match the digest announced with the seed.")
-    try:
+    with _failing_on_engine_error(session, lot_id, "The quotas cannot be met"):
         progress(0.05, "Checking that the quotas can be met")
         diagnosis = engine.check_feasibility(pool, size)
         if diagnosis is not None:
             raise engine.InfeasibleQuotasError("no panel of this size meets every quota", diagnosis)
         with _ticking(progress, 0.15, f"Computing the {algorithm} distribution and the 1000-ticket lottery"):
             result = engine.select(pool, size, algorithm=algorithm, seed=seed)
-    except engine.InfeasibleQuotasError as e:
-        _fail(session, lot_id, e.diagnosis.describe() or e.message, engine.diagnosis_dict(e.diagnosis))
-        raise jobs.JobFailed(f"The quotas cannot be met: {e.message}") from None
-    except engine.SortitionError as e:
-        _fail(session, lot_id, str(e), None)
-        raise jobs.JobFailed(str(e)) from None
     progress(0.98, "Saving the result")
     lot = get_lottery(session, lot_id)
     _store_result(lot, result)
@@ -313,7 +321,7 @@ def _replace(session: Session, job: Job, progress: jobs.Progress) -> dict[str, A
                      subject_type="lottery", subject_id=lot.id, payload={"seed": lot.seed, "drawn": []})
         session.commit()
         return {"lottery_id": lot_id, "drawn": [], "invited": 0}
-    try:
+    with _failing_on_engine_error(session, lot_id, "No replacement keeps the quotas"):
         sub, seats = engine.replacement_pool(base, current, declined, excluded)
         sub_files = pool_service.PoolFiles(engine.people_csv(sub), engine.categories_csv(sub.categories.quota_list()),
                                            tuple(sub.address_columns))
@@ -324,12 +332,6 @@ def _replace(session: Session, job: Job, progress: jobs.Progress) -> dict[str, A
         with _ticking(progress, 0.1, f"Drawing {seats} replacement(s) with {lot.algorithm}"):
             result = engine.replace(base, selected=current, declined=declined, exclude=excluded,
                                     algorithm=lot.algorithm, seed=lot.seed)
-    except engine.InfeasibleQuotasError as e:
-        _fail(session, lot_id, e.diagnosis.describe() or e.message, engine.diagnosis_dict(e.diagnosis))
-        raise jobs.JobFailed(f"No replacement keeps the quotas: {e.message}") from None
-    except engine.SortitionError as e:
-        _fail(session, lot_id, str(e), None)
-        raise jobs.JobFailed(str(e)) from None
     lot = get_lottery(session, lot_id)
     if result.input_digest != lot.input_digest:
         _fail(session, lot_id, "The replacement inputs do not match their published digest.", None)

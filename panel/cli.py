@@ -7,6 +7,7 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import ngettext
 
 from .extensions import db
 
@@ -35,10 +36,11 @@ def audit_verify() -> None:
 
     report = audit.verify(db.session)
     if report.ok:
-        click.echo(f"ok: {report.checked} events, chain intact")
+        click.echo(ngettext("ok: %(num)d event, chain intact", "ok: %(num)d events, chain intact", report.checked))
     else:
         click.echo(f"BROKEN at event {report.first_broken_id}: {report.reason} "
-                   f"({report.checked} events before it are intact)", err=True)
+                   + ngettext("(%(num)d event before it is intact)", "(%(num)d events before it are intact)",
+                              report.checked), err=True)
         sys.exit(1)
 
 

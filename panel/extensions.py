@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -51,6 +51,9 @@ def select_locale() -> str | None:
     from flask_login import current_user
 
     langs = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # CLI commands and background jobs: no visitor to ask, use the default locale (gettext still works).
+        return None
     asked = request.args.get("lang")
     if asked in langs:
         return asked

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from flask import Flask
+from flask_babel import ngettext
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
@@ -195,7 +196,7 @@ def init_app(app: Flask) -> None:
 
         requeue_stale(db.session)
         if once:
-            click.echo(f"ran {run_pending(db.session)} jobs")
+            click.echo(ngettext("ran %(num)d job", "ran %(num)d jobs", run_pending(db.session)))
             return
         stop = threading.Event()
         try:

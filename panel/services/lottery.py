@@ -87,8 +87,8 @@ def announce_seed(session: Session, user: User, panel_id: int, *, seed: str, alg
     files = pool_service.pool_files(session, panel)
     pool = pool_service.load_pool(files)
     if len(pool.people) < panel.size:
-        raise ValidationFailed(f"The pool has {len(pool.people)} people but the panel has {panel.size} seats.",
-                               field="seed", code="pool_too_small")
+        raise ValidationFailed(pool_service.too_small(len(pool.people), panel.size), field="seed",
+                               code="pool_too_small")
     now = utcnow()
     lot = Lottery(panel_id=panel.id, kind="initial", algorithm=algorithm, algorithm_version=engine.ALGORITHM_VERSION,
                   seed=seed, seed_announced_at=now, input_digest=engine.input_digest(pool, panel.size),

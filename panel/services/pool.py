@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -57,6 +58,13 @@ class Feasibility:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def too_small(people: int, seats: int) -> str:
+    """The one wording for "fewer volunteers than seats", shared by the upload, the feasibility check and the
+    seed announcement (a pool of one person says "1 person")."""
+    return (ngettext("The pool has %(num)d person", "The pool has %(num)d people", people) + " "
+            + ngettext("but the panel has %(num)d seat.", "but the panel has %(num)d seats.", seats))
 
 
 def _contact_columns(text: str, people_file: str, ids: set[str]) -> dict[str, dict[str, str]]:
@@ -122,8 +130,10 @@ def _frozen(session: Session, panel_id: int) -> None:
         select(func.count(Volunteer.id)).where(Volunteer.panel_id == panel_id, Volunteer.status != "pool")
     ).scalar_one()
     if busy:
-        raise Conflict(f"{busy} volunteers of this panel are already selected or invited; the pool can no "
-                       "longer be replaced.", code="pool_frozen")
+        raise Conflict(ngettext("%(num)d volunteer of this panel is already selected or invited; the pool can no "
+                                "longer be replaced.",
+                                "%(num)d volunteers of this panel are already selected or invited; the pool can no "
+                                "longer be replaced.", busy), code="pool_frozen")
 
 
 def import_pool(session: Session, user: User, panel_id: int, *, people: bytes, people_name: str = "people.csv",
@@ -165,8 +175,8 @@ def import_pool(session: Session, user: User, panel_id: int, *, people: bytes, p
         raise as_validation(e) from None
     _check_lengths(pool, people_name, categories_name)
     if len(pool.people) < panel.size:
-        raise ValidationFailed(f"{people_name}: the pool has {len(pool.people)} people but the panel has "
-                               f"{panel.size} seats; a pool must be at least as large as the panel.",
+        raise ValidationFailed(f"{people_name}: " + too_small(len(pool.people), panel.size)
+                               + " A pool must be at least as large as the panel.",
                                field="people", code="pool_too_small")
     contacts = _contact_columns(engine.decode(people, people_name), people_name, set(pool.ids))
 
@@ -287,9 +297,8 @@ def feasibility(session: Session, panel: Panel) -> Feasibility:
     files = pool_files(session, panel)
     pool = load_pool(files)
     if len(pool.people) < panel.size:
-        return Feasibility(False, f"The pool has {len(pool.people)} people but the panel has {panel.size} seats.",
-                           {"reasons": [f"The pool has {len(pool.people)} people but the panel has {panel.size} "
-                                        "seats."]})
+        message = too_small(len(pool.people), panel.size)
+        return Feasibility(False, message, {"reasons": [message]})
     digest = engine.input_digest(pool, panel.size)
     cached = _FEASIBILITY_CACHE.get(digest)
     if cached is not None:

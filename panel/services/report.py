@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -220,7 +221,8 @@ def render_pdf(rep: Report) -> bytes:
     if rep.polls:
         for p in rep.polls:
             res = p.result or {}
-            para(f"{p.title}: method {p.method}, {res.get('ballots', '?')} ballots, winners: "
+            ballots = "?" if res.get("ballots") is None else ngettext("%(num)s ballot", "%(num)s ballots", res["ballots"])
+            para(f"{p.title}: method {p.method}, {ballots}, winners: "
                  f"{', '.join(map(str, res.get('winners') or [])) or '-'}")
     else:
         para("No published vote results yet.")
@@ -238,7 +240,7 @@ def render_pdf(rep: Report) -> bytes:
         if cur.minority_opinions:
             para("Minority opinions: " + cur.minority_opinions, 9)
         if rows:
-            para(f"Mission answers ({len(rows)} missions addressed): "
+            para("Mission answers (" + ngettext("%(num)d mission addressed", "%(num)d missions addressed", len(rows)) + "): "
                  + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counts.items())), 9)
             svg(rep.stance_chart(counts), 150)
             for row in rows:

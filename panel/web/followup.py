@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..errors import ServiceError, ValidationFailed
@@ -146,7 +147,7 @@ def _act(rec_id: int, action: str) -> Any:
             created = recommendations.deliver(db.session, current_user, rec.id, due_at=form.get("due_at", ""),
                                               mission_ids=ids, region=form.get("region") if scope == "region"
                                               else None, link_base=_link_base())
-            flash(_("Delivered to %(n)s missions.", n=len(created)), "success")
+            flash(ngettext("Delivered to %(num)s mission.", "Delivered to %(num)s missions.", len(created)), "success")
     except ServiceError as e:
         db.session.rollback()
         if e.status in (403, 404):

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user
 from werkzeug.datastructures import FileStorage
 
@@ -67,8 +68,9 @@ def pool_upload(panel_id: int) -> Any:
         if e.status == 403:
             raise
         return _pool_page(panel_id, error=e, status=e.status)
-    flash(_("Imported %(n)d volunteers and the quotas for %(f)d features.", n=summary.volunteers,
-            f=len(summary.features)), "success")
+    flash(_("Imported %(volunteers)s and the quotas for %(features)s.",
+            volunteers=ngettext("%(num)d volunteer", "%(num)d volunteers", summary.volunteers),
+            features=ngettext("%(num)d feature", "%(num)d features", len(summary.features))), "success")
     return redirect(url_for("lottery.pool", panel_id=panel_id))
 
 
@@ -159,7 +161,7 @@ def invite(panel_id: int) -> Any:
             raise
         flash(e.message, "error")
         return redirect(url_for("lottery.lottery_page", panel_id=panel_id)), 303
-    flash(_("%(n)d invitations queued for mailing.", n=n), "success")
+    flash(ngettext("%(num)d invitation queued for mailing.", "%(num)d invitations queued for mailing.", n), "success")
     return redirect(url_for("lottery.lottery_page", panel_id=panel_id))
 
 

@@ -236,7 +236,7 @@ def test_the_whole_journey(server, browser, db, users):
     fac.check(f"input[name=mission_ids][value='{ken.id}']")
     fac.fill("#due_at", (utcnow() + timedelta(days=60)).date().isoformat())
     fac.click("button:has-text('Deliver')")
-    assert "Delivered to 1 missions" in fac.inner_text(".flash")
+    assert "Delivered to 1 mission." in fac.inner_text(".flash")
     shot(fac, "recommendation-delivered")
 
     # 8. The desk officer signs in with the personal link and answers.

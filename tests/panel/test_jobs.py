@@ -98,7 +98,7 @@ def test_cli_runs_queued_jobs(db, runner):
     jobs.enqueue(db.session, "test.steps", {"value": 1})
     db.session.commit()
     result = runner.invoke(args=["jobs", "work", "--once"])
-    assert result.exit_code == 0 and "ran 1 jobs" in result.output
+    assert result.exit_code == 0 and "ran 1 job\n" in result.output
 
 
 def _job_for_panel(db, panel_id):

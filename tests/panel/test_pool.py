@@ -219,3 +219,13 @@ def test_households_that_make_quotas_impossible(db, client, auth, users):
                   address_columns="address1").status_code == 302
     page = client.get(f"/panels/{users['panel'].id}/pool").get_data(as_text=True)
     assert "cannot all be met" in page and "only 8 households for 10 seats" in page
+
+
+@pytest.mark.parametrize("people, seats, text", [
+    (1, 3, "The pool has 1 person but the panel has 3 seats."),
+    (4, 5, "The pool has 4 people but the panel has 5 seats."),
+])
+def test_pool_too_small_wording_is_plural_aware(people, seats, text):
+    from panel.services.pool import too_small
+
+    assert too_small(people, seats) == text

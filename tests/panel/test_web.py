@@ -264,3 +264,27 @@ def test_nul_characters_are_refused_with_the_field_named(client, auth, users, db
     assert row_counts(db.session) == before
     r = client.get("/panels", query_string={"q": "\x00"}, headers={"Accept": "application/json"})
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "q"
+
+
+def _stat(html: str, number: int) -> str:
+    """The label under a stat tile showing ``number``."""
+    found = re.findall(rf'<span class="num">{number}</span><span>([^<]+)</span>', html)
+    return " | ".join(found)
+
+
+def test_counts_of_one_are_singular(client, auth, users, db):
+    """A count of 1 reads "1 seat", "1 member", not "1 seats", "1 members" (ngettext, not a fixed plural)."""
+    from tests.helpers import make_panel
+
+    solo = make_panel(db.session, users["other_organizer"], title="Solo panel", size=1)
+    auth.as_user(users["other_organizer"])
+    html = client.get(f"/panels/{solo.id}").get_data(as_text=True)
+    assert "seat" in _stat(html, 1).split(" | ") and "seats" not in _stat(html, 1).split(" | ")
+    assert "member" in _stat(html, 1).split(" | ")
+    dash = client.get("/dashboard").get_data(as_text=True)
+    assert "1 seat<" in dash and "1 seats" not in dash
+    # and the plural still reads as a plural
+    auth.signout()
+    auth.as_user(users["organizer"])
+    html = client.get(f"/panels/{users['panel'].id}").get_data(as_text=True)
+    assert "seats" in _stat(html, 10).split(" | ")

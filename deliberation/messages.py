@@ -1,23 +1,30 @@
 """Messages that are never lost: committed with a gap-free per-room ``seq`` before anyone sees them.
 
-``seq`` comes from ``UPDATE room SET next_seq = next_seq + 1 ... RETURNING``: the row lock it takes
-serialises writers of one room across every server process until commit, and a rollback gives the
-number back, so committed messages of a room are numbered 1, 2, 3… without gaps or duplicates.
-A resend with the same ``client_id`` returns the message already stored instead of a new one.
+Messages are stored in batches (:func:`store_batch`; one message is a batch of one). For each room
+of a batch, ``UPDATE room SET next_seq = next_seq + n ... RETURNING`` reserves ``n`` numbers and
+takes the room row's lock, which serialises writers of that room across every server process until
+commit; a rollback gives the numbers back, and numbers reserved for messages that turn out to be
+refused or resends are handed back before commit, so committed messages of a room are numbered
+1, 2, 3… without gaps or duplicates. Rooms are locked in id order, so two processes' batches
+cannot deadlock. A resend with the same ``client_id`` (looked up once the room lock is held, so a
+concurrent resend on another process has committed or not started) returns the message already
+stored instead of a new one. One transaction — one commit, one WAL flush — serves the whole batch.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from panel.errors import PermissionDenied, ValidationFailed
-from panel.models import Message, Room, User
+from panel.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from panel.models import Message, Room, RoomMember, User
 from panel.models.base import utcnow
 
 from .rooms import iso
@@ -69,34 +76,176 @@ def check_can_speak(session: Session, room: Room, user: User, now: datetime) -> 
         raise PermissionDenied("This room has closed; go back to the plenary.", code="room_closed")
 
 
-def post(session: Session, user: User, room: Room, body: Any, client_id: Any) -> tuple[dict[str, Any], bool]:
-    """Store a message; returns (message, created). ``created`` is False for a resend."""
-    text, cid = validate(body, client_id)
-    found = _existing(session, room.id, user.id, cid)
-    if found is not None:
-        return serialize(found, user.name), False
-    check_can_speak(session, room, user, utcnow())
-    seq = session.execute(
-        update(Room).where(Room.id == room.id).values(next_seq=Room.next_seq + 1)
-        .returning(Room.next_seq).execution_options(synchronize_session=False)
-    ).scalar_one() - 1
-    # A concurrent resend may have committed while we waited for the room lock.
-    found = _existing(session, room.id, user.id, cid)
-    if found is not None:
-        session.rollback()
-        return serialize(found, user.name), False
-    msg = Message(room_id=room.id, seq=seq, author_id=user.id, client_id=cid, body=text,
-                  lang=getattr(user, "locale", None), created_at=utcnow())
-    session.add(msg)
+@dataclass(frozen=True)
+class Draft:
+    """A validated message waiting to be stored: where, by whom, what."""
+
+    room_id: int
+    author_id: int
+    client_id: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The outcome for one draft: the message as broadcast, and False if it was a resend."""
+
+    message: dict[str, Any]
+    created: bool
+
+
+Outcome = Stored | ServiceError
+
+
+def _refusal(active: bool | None, member: Any, closed: bool, now: datetime) -> ServiceError | None:
+    """Why this author may not post now (same rules and order as :func:`check_can_speak`), or None."""
+    if not active:
+        return PermissionDenied("Your session has ended; sign in again.", code="unauthorized")
+    if member is not None and member.removed_at is not None:
+        return PermissionDenied("A facilitator removed you from this room.", code="removed")
+    if member is not None and member.muted_until is not None and _aware(member.muted_until) > now:
+        return PermissionDenied(f"You are muted until {member.muted_until:%H:%M} UTC.", code="muted")
+    if closed:
+        return PermissionDenied("This room has closed; go back to the plenary.", code="room_closed")
+    return None
+
+
+def _aware(dt: datetime) -> datetime:
+    from datetime import UTC
+
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def store_batch(session: Session, drafts: Sequence[Draft]) -> list[Outcome]:
+    """Store many messages (of any rooms) in one transaction; one outcome per draft, in order.
+
+    Per room, messages get consecutive ``seq``s in the order of ``drafts``. A draft whose
+    ``(room, author, client_id)`` is already stored — or appears earlier in the same batch — is a
+    resend: its outcome is the stored message with ``created=False``. A refused draft (author
+    inactive, removed or muted; room closed or gone) gets a ServiceError and uses no number.
+    Raises on database errors (nothing is stored then).
+    """
+    if not drafts:
+        return []
+    now = utcnow()
+    outcomes: list[Outcome | None] = [None] * len(drafts)
+    first: dict[tuple[int, int, str], int] = {}
+    again: dict[int, int] = {}  # index of an in-batch repeat -> index of its first occurrence
+    by_room: dict[int, list[int]] = {}
+    for i, d in enumerate(drafts):
+        key = (d.room_id, d.author_id, d.client_id)
+        if key in first:
+            again[i] = first[key]
+            continue
+        first[key] = i
+        by_room.setdefault(d.room_id, []).append(i)
+    rooms = sorted(by_room)
+    start: dict[int, int] = {}
+    closed: dict[int, bool] = {}
+    for rid in rooms:  # id order: two processes locking several rooms cannot deadlock
+        row = session.execute(
+            update(Room).where(Room.id == rid).values(next_seq=Room.next_seq + len(by_room[rid]))
+            .returning(Room.next_seq, Room.closed_at).execution_options(synchronize_session=False)
+        ).one_or_none()
+        if row is None:
+            for i in by_room.pop(rid):
+                outcomes[i] = NotFound(f"No room with id {rid}.", field="room", code="unknown_room")
+            continue
+        start[rid] = row[0] - len(by_room[rid])
+        closed[rid] = row[1] is not None
+    authors = sorted({drafts[i].author_id for ids in by_room.values() for i in ids})
+    users = {uid: (active, name, lang) for uid, active, name, lang in session.execute(
+        select(User.id, User.active, User.name, User.locale).where(User.id.in_(authors)))} if authors else {}
+    stored: dict[tuple[int, int, str], tuple[Message, str]] = {}
+    members: dict[tuple[int, int], Any] = {}
+    if by_room:
+        # Looked up under the room locks: a resend committed by another process is visible now.
+        for m, name in session.execute(
+            select(Message, User.name).join(User, User.id == Message.author_id)
+            .where(Message.room_id.in_(list(by_room)),
+                   Message.client_id.in_(sorted({drafts[i].client_id for ids in by_room.values() for i in ids})))
+        ).all():
+            stored[(m.room_id, m.author_id, m.client_id)] = (m, name)
+        for r in session.execute(
+            select(RoomMember.room_id, RoomMember.user_id, RoomMember.muted_until, RoomMember.removed_at)
+            .where(RoomMember.room_id.in_(list(by_room)), RoomMember.user_id.in_(authors))
+        ).all():
+            members[(r.room_id, r.user_id)] = r
+    rows: list[dict[str, Any]] = []
+    row_of: list[int] = []
+    for rid in sorted(by_room):
+        seq = start[rid]
+        for i in by_room[rid]:
+            d = drafts[i]
+            active, name, lang = users.get(d.author_id, (None, "", None))
+            if not active:
+                outcomes[i] = _refusal(active, None, False, now)
+                continue
+            found = stored.get((rid, d.author_id, d.client_id))
+            if found is not None:
+                outcomes[i] = Stored(serialize(found[0], found[1]), False)
+                continue
+            refused = _refusal(active, members.get((rid, d.author_id)), closed[rid], now)
+            if refused is not None:
+                outcomes[i] = refused
+                continue
+            rows.append({"room_id": rid, "seq": seq, "author_id": d.author_id, "client_id": d.client_id,
+                         "body": d.body, "lang": lang, "created_at": now})
+            row_of.append(i)
+            seq += 1
+        unused = start[rid] + len(by_room[rid]) - seq
+        if unused:  # hand back the numbers of resends and refusals before anyone can see a gap
+            session.execute(update(Room).where(Room.id == rid).values(next_seq=Room.next_seq - unused)
+                            .execution_options(synchronize_session=False))
+    if rows:
+        ids = session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).scalars().all()
+        for i, row, mid in zip(row_of, rows, ids, strict=True):
+            outcomes[i] = Stored(_plain(row, mid, users[row["author_id"]][1]), True)
+    session.commit()
+    for i, j in again.items():
+        o = outcomes[j]
+        outcomes[i] = Stored(o.message, False) if isinstance(o, Stored) else o
+    return [o for o in outcomes if o is not None]
+
+
+def _plain(row: dict[str, Any], mid: int, author_name: str) -> dict[str, Any]:
+    """The broadcast form of a message just inserted (as :func:`serialize` gives for a visible one)."""
+    return {"room": row["room_id"], "seq": row["seq"], "id": mid, "client_id": row["client_id"],
+            "author": {"id": row["author_id"], "name": author_name}, "body": row["body"],
+            "created_at": iso(row["created_at"]), "hidden": False}
+
+
+def store_each(session: Session, drafts: Sequence[Draft]) -> list[Outcome]:
+    """:func:`store_batch` with a fallback: if the batch hits a unique-key race, store one by one."""
     try:
-        session.commit()
+        return store_batch(session, drafts)
     except IntegrityError:
         session.rollback()
-        found = _existing(session, room.id, user.id, cid)
-        if found is None:
-            raise
-        return serialize(found, user.name), False
-    return serialize(msg, user.name), True
+    out: list[Outcome] = []
+    for d in drafts:
+        try:
+            out.extend(store_batch(session, [d]))
+        except IntegrityError:
+            # A concurrent resend committed between our lookup and insert: return what it stored.
+            session.rollback()
+            found = _existing(session, d.room_id, d.author_id, d.client_id)
+            if found is None:
+                raise
+            out.append(Stored(serialize(found, found_name(session, found)), False))
+    return out
+
+
+def found_name(session: Session, msg: Message) -> str:
+    return session.execute(select(User.name).where(User.id == msg.author_id)).scalar_one()
+
+
+def post(session: Session, user: User, room: Room, body: Any, client_id: Any) -> tuple[dict[str, Any], bool]:
+    """Store one message; returns (message, created). ``created`` is False for a resend."""
+    text, cid = validate(body, client_id)
+    outcome = store_each(session, [Draft(room.id, user.id, cid, text)])[0]
+    if isinstance(outcome, ServiceError):
+        raise outcome
+    return outcome.message, outcome.created
 
 
 def history(session: Session, room_id: int, after_seq: Any, *, moderator: bool = False,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import current_app, request
@@ -23,6 +23,7 @@ from panel.models import Room, User
 from panel.services import accounts
 
 from . import agenda, breakouts, equity, messages, moderation, speaking_queue, statements
+from .group_commit import GroupCommit
 from .limits import TokenBucket
 from .presence import Presence
 from .rooms import NAMESPACE, Access, access, channel, ensure_member, get_room, room_state, user_channel
@@ -35,8 +36,12 @@ def error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field}}
 
 
-def event(facilitator: bool = False, joined: bool = True) -> Callable[[Handler], Handler]:
-    """Wrap a handler: payload must be an object naming a room the socket joined; errors → ack."""
+def event(facilitator: bool = False, joined: bool = True, light: bool = False) -> Callable[[Handler], Handler]:
+    """Wrap a handler: payload must be an object naming a room the socket joined; errors → ack.
+
+    ``light`` handlers get the socket's user id instead of loaded User/Room rows: they check
+    the user and room in their own (batched) queries, so the hot path costs no per-event lookups.
+    """
 
     def wrap(fn: Handler) -> Handler:
         @functools.wraps(fn)
@@ -46,6 +51,8 @@ def event(facilitator: bool = False, joined: bool = True) -> Callable[[Handler],
                     raise ValidationFailed("The payload must be an object.", field="payload", code="bad_payload")
                 for attempt in (1, 2):
                     try:
+                        if light:
+                            return fn(self, self.user_id(), self.joined(data.get("room")), data)
                         user = self.user()
                         if not joined:
                             return fn(self, user, data)
@@ -84,6 +91,7 @@ class RoomNamespace(Namespace):
         self.access: dict[str, dict[int, Access]] = {}
         self.presence: Presence | None = None
         self.bucket: TokenBucket | None = None
+        self.commits: GroupCommit[messages.Draft, messages.Outcome] = GroupCommit()
 
     # -- plumbing ----------------------------------------------------------------------------
     def get_presence(self) -> Presence:
@@ -100,6 +108,12 @@ class RoomNamespace(Namespace):
             cfg = current_app.config
             self.bucket = TokenBucket(float(cfg.get("ROOM_MESSAGE_RATE", 1.0)), int(cfg.get("ROOM_MESSAGE_BURST", 10)))
         self.bucket.take(user_id, action)
+
+    def user_id(self) -> int:
+        uid = self.users.get(request.sid)  # type: ignore[attr-defined]
+        if uid is None:
+            raise PermissionDenied("Your session has ended; sign in again.", code="unauthorized")
+        return uid
 
     def user(self) -> User:
         uid = self.users.get(request.sid)  # type: ignore[attr-defined]
@@ -205,17 +219,42 @@ class RoomNamespace(Namespace):
         backlog = messages.history(db.session, room.id, data.get("last_seq", 0), moderator=acc.can_facilitate)
         return {"messages": backlog, "more": len(backlog) >= messages.MAX_HISTORY}
 
-    @event()
-    def on_message(self, user: User, room: Room, acc: Access, data: dict[str, Any]) -> Any:
+    @event(light=True)
+    def on_message(self, user_id: int, acc: Access, data: dict[str, Any]) -> Any:
         if not acc.can_post:
             raise PermissionDenied("Observers cannot post in the room.", code="observer")
-        messages.validate(data.get("body"), data.get("client_id"))
-        self.take_token(user.id)
-        msg, created = messages.post(db.session, user, room, data.get("body"), data.get("client_id"))
-        # A resend is broadcast again too: the first attempt may have committed and then lost its
-        # broadcast with a crashed process; clients drop seqs they already have.
-        self.out("message", msg, to=channel(room.id))
-        return {"seq": msg["seq"], "id": msg["id"], "duplicate": not created}
+        text, cid = messages.validate(data.get("body"), data.get("client_id"))
+        self.take_token(user_id)
+        outcome = self.commits.submit(messages.Draft(acc.room_id, user_id, cid, text),
+                                      self._store_messages, self._publish_messages)
+        if isinstance(outcome, ServiceError):
+            raise outcome
+        return {"seq": outcome.message["seq"], "id": outcome.message["id"], "duplicate": not outcome.created}
+
+    @staticmethod
+    def _store_messages(drafts: Sequence[messages.Draft]) -> list[messages.Outcome]:
+        """One transaction for a batch of drafts, in the leading thread's session (see group_commit)."""
+        try:
+            return messages.store_each(db.session, drafts)
+        except BaseException:
+            db.session.rollback()  # the leader's session serves its next batch: leave it clean
+            raise
+
+    def _publish_messages(self, done: list[tuple[messages.Draft, messages.Outcome]]) -> list[BaseException | None]:
+        """Broadcast committed messages in seq order. A resend is broadcast again too: the first
+        attempt may have committed and then lost its broadcast with a crashed process; clients drop
+        seqs they already have."""
+        failed: list[BaseException | None] = []
+        for draft, outcome in done:
+            err: BaseException | None = None
+            if isinstance(outcome, messages.Stored):
+                try:
+                    self.out("message", outcome.message, to=channel(draft.room_id))
+                except Exception as e:  # noqa: BLE001 - committed, not broadcast: the ack says so, the client resends
+                    log.warning("broadcast failed", exc_info=True)
+                    err = e
+            failed.append(err)
+        return failed
 
     # -- speaking queue and floor ----------------------------------------------------------
     @event()

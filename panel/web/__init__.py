@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import ROLES, AuditEvent, Mission, Panel, User
-from ..services import accounts, panels
+from ..services import accounts, citizen_home, panels
 from ..services.permissions import authorize, can
 
 bp = Blueprint("web", __name__)
@@ -62,6 +62,8 @@ def dashboard() -> Any:
         ctx["audit_count"] = db.session.execute(select(db.func.count(AuditEvent.id))).scalar_one()
     if current_user.role == "mission":
         ctx["mission"] = db.session.get(Mission, current_user.mission_id)
+    if current_user.role == "citizen":
+        ctx["homes"] = citizen_home.for_user(db.session, current_user)
     return render_template("dashboard.html", **ctx)
 
 

@@ -56,6 +56,7 @@ FAMILY = ["Okafor", "Mensah", "Haile", "Kamau", "Diallo", "Sharma", "Chen", "San
 MISSIONS = [("KEN", "Permanent Mission of Kenya", "Africa"),
             ("BRA", "Permanent Mission of Brazil", "Latin America and the Caribbean"),
             ("DEU", "Permanent Mission of Germany", "Europe")]
+CITIZENS = ("citizen1@pnyx.example", "citizen2@pnyx.example")  # seated before any lottery, to try the citizen view
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def seed(session: Session) -> Panel:
 
     panel = session.execute(select(Panel).where(Panel.slug == DEMO_SLUG)).scalar_one_or_none()
     if panel is not None:
+        _seed_room(session, panel, staff)  # demo databases made before the room existed get it too
         session.commit()
         return panel
 
@@ -157,7 +159,7 @@ def seed(session: Session) -> Panel:
     session.add(PanelMember(panel_id=panel.id, user_id=staff["observer@pnyx.example"].id, role="observer"))
     # Two seated citizens so the citizen's view can be tried before a lottery is run.
     session.flush()
-    for ext, email in (("V0001", "citizen1@pnyx.example"), ("V0002", "citizen2@pnyx.example")):
+    for ext, email in zip(("V0001", "V0002"), CITIZENS, strict=True):
         vol = session.execute(select(Volunteer).where(Volunteer.panel_id == panel.id,
                                                       Volunteer.external_id == ext)).scalar_one()
         citizen = _get_or_create_user(session, email, vol.name, "citizen")
@@ -174,7 +176,15 @@ def seed(session: Session) -> Panel:
                                                "features": list(SHARES), "households": True,
                                                "quota_source": "population shares", "tolerance": 0.1})
     session.commit()
+    _seed_room(session, panel, staff)
     return panel
+
+
+def _seed_room(session: Session, panel: Panel, staff: dict[str, User]) -> None:
+    from .demo_deliberation import seed_deliberation
+
+    citizens = [accounts.get_user_by_email(session, e) for e in CITIZENS]
+    seed_deliberation(session, panel, staff["facilitator1@pnyx.example"], [c for c in citizens if c is not None])
 
 
 def describe_signins(session: Session, base_url: str) -> str:

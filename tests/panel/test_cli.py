@@ -6,8 +6,21 @@ import re
 
 from sqlalchemy import func, select
 
-from panel import demo
-from panel.models import Feature, FeatureValue, Mission, Panel, PanelMember, User, Volunteer
+from panel import demo, demo_deliberation
+from panel.models import (
+    AgendaItem,
+    AuditEvent,
+    Feature,
+    FeatureValue,
+    Message,
+    Mission,
+    Panel,
+    PanelMember,
+    Room,
+    RoomMember,
+    User,
+    Volunteer,
+)
 
 
 def _out(result) -> str:
@@ -42,7 +55,8 @@ def test_tokens_create_needs_user(runner):
 def _counts(db) -> dict[str, int]:
     db.session.rollback()
     return {m.__name__: db.session.execute(select(func.count()).select_from(m)).scalar_one()
-            for m in (User, Mission, Panel, PanelMember, Volunteer, Feature, FeatureValue)}
+            for m in (User, Mission, Panel, PanelMember, Volunteer, Feature, FeatureValue, Room, RoomMember,
+                      AgendaItem, Message, AuditEvent)}
 
 
 def test_seed_demo_is_idempotent_and_realistic(runner, db):
@@ -54,6 +68,22 @@ def test_seed_demo_is_idempotent_and_realistic(runner, db):
     assert _counts(db) == counts
 
     panel = db.session.execute(select(Panel).where(Panel.slug == demo.DEMO_SLUG)).scalar_one()
+    # One open plenary room with its agenda item and demo messages, not duplicated by the second run.
+    (room,) = db.session.execute(select(Room).where(Room.panel_id == panel.id)).scalars().all()
+    assert (room.kind, room.name, room.closed_at) == ("plenary", demo_deliberation.ROOM_NAME, None)
+    items = db.session.execute(select(AgendaItem).where(AgendaItem.room_id == room.id)).scalars().all()
+    assert [i.title for i in items] == [demo_deliberation.AGENDA_TITLE]
+    msgs = db.session.execute(select(Message).where(Message.room_id == room.id).order_by(Message.seq)).scalars().all()
+    assert [m.seq for m in msgs] == list(range(1, len(demo_deliberation.MESSAGES) + 1))
+    assert [m.body for m in msgs] == [text for _who, _cid, text in demo_deliberation.MESSAGES]
+    assert room.next_seq == len(msgs) + 1
+    assert db.session.execute(select(func.count(AuditEvent.id)).where(AuditEvent.action == "room.created")
+                              ).scalar_one() == 1
+    # ...and it is what a demo citizen's dashboard offers to join.
+    from panel.services import accounts, citizen_home
+
+    (home,) = citizen_home.for_user(db.session, accounts.get_user_by_email(db.session, demo.CITIZENS[0]))
+    assert [(r.room_id, r.state) for r in home.rooms] == [(room.id, "open")]
     assert panel.question == "How should the UN engage citizens in monitoring the SDGs?"
     assert counts["Volunteer"] == demo.POOL_SIZE == 600
     assert counts["Mission"] >= 3

@@ -1,4 +1,7 @@
-"""JSON-lines ballot files: deduplicate raw lines, decode each distinct line once, then encode.
+"""JSON-lines ballot files: a vectorised fast path, else deduplicate raw lines and decode each once.
+
+Text in the canonical shapes goes through :mod:`voting.fastjsonl` (numpy over the raw bytes); it
+hands every unusual case back here, so results and errors are those of the path below.
 
 Identical raw lines are counted with a ``Counter`` *before* JSON decoding: the counting works on
 the aggregated profile anyway, so a million identical lines cost one ``json.loads``.  The first
@@ -17,6 +20,7 @@ import numpy as np
 
 from .ballots import DEFAULT_GRADE_SCALE, DEFAULT_SCORE_RANGE, _encode, _gc_paused
 from .errors import BallotError
+from .fastjsonl import fast_profile
 from .profiles import Profile
 
 
@@ -53,7 +57,21 @@ def parse_jsonl(
         BallotError: with ``line`` = 1-based line number and ``field``.
     """
     with _gc_paused():
+        if isinstance(text, str) and _fast_allowed(candidates, score_range, grade_scale):
+            profile = fast_profile(text, None if candidates is None else tuple(candidates), score_range, kind,
+                                   _DECODER.decode)
+            if profile is not None:
+                return profile
         return _parse_lines(text, candidates, score_range, tuple(grade_scale), kind)
+
+
+def _fast_allowed(candidates: Sequence[str] | None, score_range: tuple[int, int], grade_scale: Sequence[str]) -> bool:
+    """The vectorised path runs only with valid options: option errors come from the slow path."""
+    if candidates is not None and (len(set(candidates)) != len(candidates)
+                                   or not all(isinstance(c, str) for c in candidates)):
+        return False
+    scale = tuple(grade_scale)
+    return score_range[0] < score_range[1] and bool(scale) and len(set(scale)) == len(scale)
 
 
 def _parse_lines(

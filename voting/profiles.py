@@ -8,6 +8,7 @@ not the number of voters.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,12 +20,27 @@ BoolArray = NDArray[np.bool_]
 
 
 def _aggregate(rows: NDArray[np.generic], weights: IntArray) -> tuple[NDArray[np.generic], IntArray]:
-    """Merge identical rows, summing their weights; rows come back in sorted (canonical) order."""
+    """Merge identical rows, summing their weights; rows come back in a canonical (sorted) order.
+
+    When every row fits one int64 as mixed-radix digits (column minus its minimum, radix = its
+    span), the rows are merged on that key (a fast integer sort, rows in lexicographic order);
+    otherwise on the raw bytes of each row (``np.unique`` over a void view, byte order).
+    """
     if rows.shape[0] == 0:
         return rows, weights
     contiguous = np.ascontiguousarray(rows)
-    void = contiguous.view(np.dtype((np.void, contiguous.dtype.itemsize * contiguous.shape[1])))
-    _, first, inverse = np.unique(void.ravel(), return_index=True, return_inverse=True)
+    lows = contiguous.min(axis=0).astype(np.int64)
+    spans = contiguous.max(axis=0).astype(np.int64) - lows + 1
+    if math.prod(spans.tolist()) < 2**62:
+        keys = np.zeros(contiguous.shape[0], dtype=np.int64)
+        for j in range(contiguous.shape[1]):
+            if spans[j] > 1:
+                keys *= spans[j]
+                keys += contiguous[:, j] - lows[j]
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    else:
+        void = contiguous.view(np.dtype((np.void, contiguous.dtype.itemsize * contiguous.shape[1])))
+        _, first, inverse = np.unique(void.ravel(), return_index=True, return_inverse=True)
     summed = np.bincount(inverse.ravel(), weights=weights, minlength=first.size)
     return contiguous[first], np.rint(summed).astype(np.int64)
 

@@ -43,6 +43,9 @@ class Lottery(db.Model):  # type: ignore[name-defined]
     ticket: Mapped[int | None] = mapped_column(Integer)
     lottery_size: Mapped[int | None] = mapped_column(Integer)
     transcript: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Secret key (hex) of the per-lottery pseudonyms in the published people file; never published.
+    # None on lotteries announced before pseudonymisation: their files carry the pool ids as uploaded.
+    pseudonym_key: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -38,6 +38,9 @@ from .permissions import authorize
 MAX_SEED = 200
 # Volunteers who hold or are offered a seat.
 SEATED = ("selected", "invited", "accepted")
+# What the ids of a lottery's people file are (``inputs.people_ids`` and the public transcript's ``people_ids``).
+PSEUDONYMS = "per-lottery pseudonyms"
+POOL_IDS = "pool ids as uploaded"
 
 
 def get_lottery(session: Session, lottery_id: int) -> Lottery:
@@ -57,9 +60,24 @@ def current_initial(session: Session, panel_id: int) -> Lottery | None:
     ).scalar_one_or_none()
 
 
-def _inputs(files: pool_service.PoolFiles, size: int) -> dict[str, Any]:
+def _inputs(files: pool_service.PoolFiles, size: int, *, pseudonymised: bool) -> dict[str, Any]:
     return {"people_csv": files.people_csv, "categories_csv": files.categories_csv,
-            "address_columns": list(files.address_columns), "size": size}
+            "address_columns": list(files.address_columns), "size": size,
+            "people_ids": PSEUDONYMS if pseudonymised else POOL_IDS}
+
+
+def pool_id(root: Lottery, external_id: str) -> str:
+    """The id a volunteer has in the published files of ``root`` (an initial lottery) and its replacements:
+    the per-lottery pseudonym, or the pool id as uploaded for lotteries announced before pseudonyms."""
+    if root.pseudonym_key is None:
+        return external_id
+    return pool_service.pseudonym(root.pseudonym_key, "person", external_id)
+
+
+def volunteers_by_pool_id(session: Session, root: Lottery) -> dict[str, Volunteer]:
+    """Map the ids of the published files back to the panel's volunteers (only the app holds the key)."""
+    vols = session.execute(select(Volunteer).where(Volunteer.panel_id == root.panel_id)).scalars()
+    return {pool_id(root, v.external_id): v for v in vols}
 
 
 def _files(lot: Lottery) -> pool_service.PoolFiles:
@@ -84,7 +102,9 @@ def announce_seed(session: Session, user: User, panel_id: int, *, seed: str, alg
                        code="seed_already_announced")
     if not panel.features:
         raise ValidationFailed("Upload the pool and quotas first.", field="seed", code="no_pool")
-    files = pool_service.pool_files(session, panel)
+    # The frozen files are the published ones: per-lottery pseudonyms, quota features, household pseudonyms.
+    key = pool_service.new_pseudonym_key()
+    files = pool_service.pool_files(session, panel, key=key)
     pool = pool_service.load_pool(files)
     if len(pool.people) < panel.size:
         raise ValidationFailed(pool_service.too_small(len(pool.people), panel.size), field="seed",
@@ -92,7 +112,8 @@ def announce_seed(session: Session, user: User, panel_id: int, *, seed: str, alg
     now = utcnow()
     lot = Lottery(panel_id=panel.id, kind="initial", algorithm=algorithm, algorithm_version=engine.ALGORITHM_VERSION,
                   seed=seed, seed_announced_at=now, input_digest=engine.input_digest(pool, panel.size),
-                  status="pending", created_by_id=user.id, transcript={"inputs": _inputs(files, panel.size)})
+                  status="pending", created_by_id=user.id, pseudonym_key=key,
+                  transcript={"inputs": _inputs(files, panel.size, pseudonymised=True)})
     session.add(lot)
     session.flush()
     audit.record(session, "lottery.seed_announced", actor_id=user.id, panel_id=panel.id, subject_type="lottery",
@@ -213,9 +234,10 @@ def _draw(session: Session, job: Job, progress: jobs.Progress) -> dict[str, Any]
     _store_result(lot, result)
     lot.status = "done"
     chosen = set(result.panel)
-    for vol in session.execute(select(Volunteer).where(Volunteer.panel_id == lot.panel_id,
-                                                        Volunteer.external_id.in_(chosen))).scalars():
-        if vol.status == "pool":
+    by_id = volunteers_by_pool_id(session, lot)
+    for pid in sorted(chosen):
+        vol = by_id.get(pid)
+        if vol is not None and vol.status == "pool":
             vol.status = "selected"
     panel = session.get(Panel, lot.panel_id)
     if panel is not None and panel.status in ("draft", "recruiting"):
@@ -276,7 +298,8 @@ def request_replacement(session: Session, panel_id: int, declined_external_id: s
     n = int(session.execute(select(func.count(Lottery.id)).where(Lottery.parent_id == root.id)).scalar_one()) + 1
     lot = Lottery(panel_id=panel_id, kind="replacement", parent_id=root.id, algorithm=root.algorithm,
                   algorithm_version=engine.ALGORITHM_VERSION, seed=replacement_seed(root, n), seed_announced_at=utcnow(),
-                  status="running", created_by_id=actor_id, transcript={"declined": [declined_external_id]})
+                  status="running", created_by_id=actor_id,
+                  transcript={"declined": [pool_id(root, declined_external_id)]})
     session.add(lot)
     session.flush()
     job = jobs.enqueue(session, "lottery.replace", {"lottery_id": lot.id, "panel_id": panel_id})
@@ -304,8 +327,8 @@ def _replace(session: Session, job: Job, progress: jobs.Progress) -> dict[str, A
     chain = set(root.selected or [])
     for e in earlier:
         chain.update((e.transcript or {}).get("drawn", []))
-    status = dict(session.execute(select(Volunteer.external_id, Volunteer.status)
-                                  .where(Volunteer.panel_id == panel.id)).all())
+    by_id = volunteers_by_pool_id(session, root)
+    status = {pid: vol.status for pid, vol in by_id.items()}
     current = sorted(pid for pid in chain if status.get(pid) in (*SEATED, "declined"))
     declined = sorted(pid for pid in current if status.get(pid) == "declined")
     excluded = sorted(pid for pid, st in status.items() if st in ("replaced", "withdrawn", "declined")
@@ -326,7 +349,8 @@ def _replace(session: Session, job: Job, progress: jobs.Progress) -> dict[str, A
         sub_files = pool_service.PoolFiles(engine.people_csv(sub), engine.categories_csv(sub.categories.quota_list()),
                                            tuple(sub.address_columns))
         lot.input_digest = engine.input_digest(sub, seats)
-        _set_transcript(lot, inputs=_inputs(sub_files, seats), selected_before=current, declined_now=declined,
+        _set_transcript(lot, inputs=_inputs(sub_files, seats, pseudonymised=root.pseudonym_key is not None),
+                        selected_before=current, declined_now=declined,
                         excluded=excluded, base_lottery=root.id, panel_size=size)
         session.commit()
         with _ticking(progress, 0.1, f"Drawing {seats} replacement(s) with {lot.algorithm}"):
@@ -342,11 +366,9 @@ def _replace(session: Session, job: Job, progress: jobs.Progress) -> dict[str, A
     lot.status = "published" if root.status == "published" else "done"
     if lot.status == "published":
         lot.published_at = utcnow()
-    for vol in session.execute(select(Volunteer).where(Volunteer.panel_id == panel.id,
-                                                       Volunteer.external_id.in_(declined))).scalars():
-        vol.status = "replaced"
-    new_vols = list(session.execute(select(Volunteer).where(Volunteer.panel_id == panel.id,
-                                                            Volunteer.external_id.in_(new_ids))).scalars())
+    for pid in declined:
+        by_id[pid].status = "replaced"
+    new_vols = [by_id[pid] for pid in new_ids if pid in by_id]
     for vol in new_vols:
         vol.status = "selected"
     audit.record(session, "lottery.replacement_drawn", actor_id=lot.created_by_id, panel_id=panel.id,
@@ -419,6 +441,8 @@ def public_transcript(lot: Lottery, panel: Panel) -> dict[str, Any]:
         "algorithm": lot.algorithm, "algorithm_version": lot.algorithm_version,
         "input_digest": lot.input_digest, "size": (lot.transcript or {}).get("inputs", {}).get("size"),
         "address_columns": (lot.transcript or {}).get("inputs", {}).get("address_columns", []),
+        "people_ids": ((lot.transcript or {}).get("inputs") or {}).get(
+            "people_ids", POOL_IDS if (lot.transcript or {}).get("inputs") else None),
         "status": lot.status,
     })
     if lot.probabilities is not None:

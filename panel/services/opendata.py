@@ -34,6 +34,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from . import missions, recommendations
+from .lottery import PSEUDONYMS
 
 SCHEMA_VERSION = "1.0"
 MIN_GROUP = 5
@@ -104,16 +105,19 @@ def _scrub(data: Any) -> Any:
 
 
 def _public_transcript(transcript: dict[str, Any] | None) -> Any:
-    """The transcript without per-person rows: the people file is replaced by its SHA-256 and size.
+    """The transcript with the same people file the lottery page publishes (one policy, docs/lottery-app.md).
 
-    Features of one person (region, gender, age band…) together with a household key are microdata
-    that can identify someone; the digest still lets anyone holding the file check it was the input."""
+    A lottery announced with per-lottery pseudonyms froze a people file of pseudonyms, the quota
+    feature columns and household pseudonyms only; it is what the input digest covers, so it is
+    published here too and the draw replays from this dataset alone. A lottery announced before
+    pseudonyms (``people_ids`` "pool ids as uploaded") keeps its file on its own page only, as it was
+    announced; here it stays withheld. Both keep ``people_csv_sha256`` and ``people_rows``."""
     data = _scrub(transcript)
     if not isinstance(data, dict):
         return data
     inputs = data.get("inputs")
     if isinstance(inputs, dict) and isinstance(inputs.get("people_csv"), str):
-        text = inputs.pop("people_csv")
+        text = inputs["people_csv"] if inputs.get("people_ids") == PSEUDONYMS else inputs.pop("people_csv")
         inputs["people_csv_sha256"] = hashlib.sha256(text.encode()).hexdigest()
         inputs["people_rows"] = max(0, len(text.strip().splitlines()) - 1)
     return data

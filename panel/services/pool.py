@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import re
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -235,7 +237,29 @@ class PoolFiles:
     address_columns: tuple[str, ...]
 
 
-def pool_files(session: Session, panel: Panel, *, exclude_statuses: tuple[str, ...] = OUT_OF_POOL) -> PoolFiles:
+def new_pseudonym_key() -> str:
+    """A fresh secret for one lottery's pseudonyms (kept on the lottery, never published)."""
+    return secrets.token_hex(32)
+
+
+def pseudonym(key: str, kind: str, value: str) -> str:
+    """``p-…`` (person) or ``h-…`` (household): HMAC-SHA256 of the pool id or household key under the
+    lottery's secret key, 16 hex digits (64 bits: a collision is refused by the id check, never silent).
+
+    Without the key nobody can link a pseudonym to a pool id, to an address, or to the same person in
+    another lottery; with it the app maps the drawn pseudonyms back to its volunteers."""
+    mac = hmac.new(bytes.fromhex(key), f"{kind}\x1f{value}".encode(), hashlib.sha256).hexdigest()[:16]
+    return f"{kind[0]}-{mac}"
+
+
+def pool_files(session: Session, panel: Panel, *, exclude_statuses: tuple[str, ...] = OUT_OF_POOL,
+               key: str | None = None) -> PoolFiles:
+    """The people and categories files the library reads and the public downloads.
+
+    With ``key`` (every lottery announced now) the people file is the published, pseudonymised one:
+    an id column of per-lottery pseudonyms, the quota feature columns, and per-lottery household
+    pseudonyms; rows in pseudonym order so the order says nothing about sign-up. Without it (the pool
+    page's feasibility check, which publishes nothing) the pool ids are used as uploaded."""
     features = list(panel.features)
     quotas = [engine.Quota(f.name, v.value, v.min_count, v.max_count) for f in features for v in f.values]
     vols = session.execute(
@@ -243,16 +267,21 @@ def pool_files(session: Session, panel: Panel, *, exclude_statuses: tuple[str, .
         .order_by(Volunteer.external_id)
     ).scalars().all()
     households = any(v.household for v in vols)
+    rows = []
+    for v in vols:
+        # A person without an address gets a household of their own.
+        home = v.household or f"solo-{v.external_id}"
+        pid = v.external_id if key is None else pseudonym(key, "person", v.external_id)
+        row = [pid] + [str(v.features.get(f.name, "")) for f in features]
+        if households:
+            row.append(home if key is None else pseudonym(key, "household", home))
+        rows.append(row)
+    if key is not None:
+        rows.sort(key=lambda r: r[0])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    header = [ID_COLUMN] + [f.name for f in features] + ([HOUSEHOLD_COLUMN] if households else [])
-    writer.writerow(header)
-    for v in vols:
-        row = [v.external_id] + [str(v.features.get(f.name, "")) for f in features]
-        if households:
-            # A person without an address gets a household of their own.
-            row.append(v.household or f"solo-{v.external_id}")
-        writer.writerow(row)
+    writer.writerow([ID_COLUMN] + [f.name for f in features] + ([HOUSEHOLD_COLUMN] if households else []))
+    writer.writerows(rows)
     return PoolFiles(out.getvalue(), engine.categories_csv(quotas),
                      (HOUSEHOLD_COLUMN,) if households else ())
 

@@ -178,7 +178,8 @@ def transcript(lottery_id: int) -> Any:
                                             f"lottery-{lot.id}-transcript.json")
     return render_template("lottery/transcript.html", lottery=lot, panel=panel, shown=shown, verify_command=command,
                            groups=lottery_service.group_probabilities(lot) if shown else [],
-                           replacements=reps, data=data)
+                           replacements=reps, data=data,
+                           pseudonymised=data.get("people_ids") == lottery_service.PSEUDONYMS)
 
 
 def _download(body: str, name: str, mimetype: str) -> Response:

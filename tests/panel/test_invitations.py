@@ -19,7 +19,7 @@ from panel.models import (
     User,
     Volunteer,
 )
-from panel.services import jobs
+from panel.services import jobs, lottery
 from tests.helpers import csrf_token
 from tests.panel.lottery_fixtures import CATEGORIES, drawn, people_csv, post, upload
 
@@ -59,7 +59,8 @@ def test_invite_selected_creates_accounts_links_and_mail(db, client, published):
     for inv in invs:
         vol = db.session.get(Volunteer, inv.volunteer_id)
         user = db.session.get(User, inv.user_id)
-        assert vol.external_id in lot.selected and vol.status == "invited" and inv.status == "pending"
+        assert lottery.pool_id(lot, vol.external_id) in lot.selected
+        assert vol.status == "invited" and inv.status == "pending"
         assert user.role == "citizen" and user.email == vol.email and user.password_hash is None
         member = db.session.execute(select(PanelMember).where(PanelMember.user_id == user.id)).scalar_one()
         assert (member.status, member.role, member.volunteer_id) == ("invited", "citizen", vol.id)
@@ -167,7 +168,7 @@ def test_decline_draws_a_replacement_that_keeps_quotas(db, client, auth, publish
     drawn_ids = rep.transcript["drawn"]
     assert len(drawn_ids) == 1 and drawn_ids[0] not in lot.selected
     assert db.session.get(Volunteer, vol.id).status == "replaced"
-    newcomer = db.session.execute(select(Volunteer).where(Volunteer.external_id == drawn_ids[0])).scalar_one()
+    newcomer = lottery.volunteers_by_pool_id(db.session, lot)[drawn_ids[0]]
     assert newcomer.status == "invited"  # invited automatically
     seated = db.session.execute(select(Volunteer).where(Volunteer.panel_id == panel.id,
                                                         Volunteer.status.in_(("invited", "accepted")))).scalars().all()
@@ -180,7 +181,8 @@ def test_decline_draws_a_replacement_that_keeps_quotas(db, client, auth, publish
     assert actions.index("invitation.declined") < actions.index("lottery.replacement_requested") \
         < actions.index("lottery.replacement_drawn")
     page = client.get(f"/lottery/{lot.id}").get_data(as_text=True)
-    assert rep.seed in page and drawn_ids[0] in page and vol.external_id in page
+    assert rep.seed in page and drawn_ids[0] in page and lottery.pool_id(lot, vol.external_id) in page
+    assert vol.external_id not in page  # the pool id as uploaded is never published
     rep_page = client.get(f"/lottery/{rep.id}").get_data(as_text=True)
     assert "This replacement draw" in rep_page and drawn_ids[0] in rep_page
     # The replacement replays from its own published files like any lottery.
@@ -210,13 +212,13 @@ def test_second_decline_draws_again_from_the_rest(db, client, auth, published):
         Volunteer.panel_id == panel.id, Volunteer.status.in_(("invited", "accepted")))).scalar_one()
     assert seated == panel.size
     # A newcomer who then declines is replaced too, never by someone already replaced.
-    newcomer = db.session.execute(select(Volunteer).where(Volunteer.external_id == reps[0].transcript["drawn"][0])
-                                  ).scalar_one()
+    newcomer = lottery.volunteers_by_pool_id(db.session, lot)[reps[0].transcript["drawn"][0]]
     assert _answer(client, _token_for(db, newcomer), answer="decline").status_code == 302
     jobs.run_pending(db.session)
     db.session.expire_all()
     third = db.session.execute(select(Lottery).where(Lottery.kind == "replacement").order_by(Lottery.id.desc())
                                ).scalars().first()
     assert third.status == "published", third.error
-    assert not set(third.transcript["drawn"]) & {first.external_id, second.external_id, newcomer.external_id}
-    assert set(third.transcript["excluded"]) >= {first.external_id, second.external_id}
+    first_id, second_id, newcomer_id = (lottery.pool_id(lot, v.external_id) for v in (first, second, newcomer))
+    assert not set(third.transcript["drawn"]) & {first_id, second_id, newcomer_id}
+    assert set(third.transcript["excluded"]) >= {first_id, second_id}

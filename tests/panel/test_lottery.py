@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from panel.extensions import db as _db
 from panel.models import AuditEvent, Job, Lottery, Volunteer
-from panel.services import jobs
+from panel.services import jobs, lottery, panels
 from tests.panel.lottery_fixtures import CATEGORIES, announce, people_csv, post, upload
 
 
@@ -132,7 +132,8 @@ def test_draw_job_selects_a_panel_meeting_quotas(db, client, pooled):
     assert len(lot.selected) == panel.size and lot.ticket is not None and 0 <= lot.ticket < lot.lottery_size
     assert sum(lot.probabilities.values()) == pytest.approx(panel.size, abs=1e-6)
     assert lot.min_probability == pytest.approx(min(lot.probabilities.values()))
-    chosen = db.session.execute(select(Volunteer).where(Volunteer.external_id.in_(lot.selected))).scalars().all()
+    by_id = lottery.volunteers_by_pool_id(db.session, lot)  # the published ids are per-lottery pseudonyms
+    chosen = [by_id[pid] for pid in lot.selected]
     assert {v.status for v in chosen} == {"selected"}
     feats = [(f, v) for c in chosen for f, v in c.features.items()]
     for line in CATEGORIES.strip().split("\n")[1:]:
@@ -230,3 +231,94 @@ def test_infeasible_draw_fails_with_diagnosis(db, client, auth, users):
     page = client.get(f"/panels/{users['panel'].id}/lottery").get_data(as_text=True)
     assert "The last draw failed" in page and "gender" in page
     assert db.session.execute(select(func.count(Volunteer.id)).where(Volunteer.status != "pool")).scalar_one() == 0
+
+
+# --- what the people file publishes (one policy for the lottery page and the open data) ------------
+
+def _households_pool(client, panel_id):
+    """30 volunteers with names, emails and addresses: two per household."""
+    text = people_csv(30).replace("id,name,email,gender,age", "id,name,email,gender,age,address1,postcode")
+    lines = text.strip().split("\n")
+    lines = [lines[0]] + [f"{line},{i // 2} Main St,AB{i // 2}" for i, line in enumerate(lines[1:])]
+    assert upload(client, panel_id, people="\n".join(lines) + "\n", address_columns="address1, postcode",
+                  categories=CATEGORIES.replace(",4,6", ",3,7")).status_code == 302
+
+
+def test_published_people_file_is_pseudonymous_and_the_same_in_open_data(db, client, auth, users, tmp_path):
+    from tests.panel.lottery_fixtures import drawn
+
+    panel = users["panel"]
+    auth.as_user(users["organizer"])
+    _households_pool(client, panel.id)
+    panels.update_panel(db.session, users["organizer"], panel.id, status="recruiting")  # open data: past draft
+    lot = drawn(client, db, panel.id)
+    auth.signout()
+    page_file = client.get(f"/lottery/{lot.id}/people.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(page_file)))
+    # Only the pseudonym, the quota features and the household pseudonym: no name, email or address column.
+    assert rows[0] == ["id", "gender", "age", "household"]
+    assert not {"name", "email", "address1", "postcode", "country"} & set(rows[0])
+    assert "@" not in page_file and "Main St" not in page_file and "Person" not in page_file
+    vols = db.session.execute(select(Volunteer).where(Volunteer.panel_id == panel.id)).scalars().all()
+    ids, homes = {r[0] for r in rows[1:]}, {r[3] for r in rows[1:]}
+    assert len(ids) == 30 and all(i.startswith("p-") for i in ids)
+    assert not ids & {v.external_id for v in vols}  # not the ids volunteers signed up with
+    assert len(homes) == 15 and not homes & {v.household for v in vols}  # nor the stored household keys
+    assert set(lot.selected) <= ids and lottery.pool_id(lot, vols[0].external_id) in ids
+    # The open-data export carries the very same file, and its digest.
+    (row,) = client.get(f"/open-data/lotteries.json?panel_id={panel.id}").get_json()["rows"]
+    inputs = row["transcript"]["inputs"]
+    assert inputs["people_csv"] == page_file and inputs["people_ids"] == lottery.PSEUDONYMS
+    assert inputs["people_rows"] == 30
+    # ...so the draw replays from the open-data files alone.
+    transcript = json.loads(client.get(f"/lottery/{lot.id}/transcript.json").get_data(as_text=True))
+    assert transcript["people_ids"] == lottery.PSEUDONYMS
+    paths = {}
+    for name, body in (("people", inputs["people_csv"]), ("categories", inputs["categories_csv"]),
+                       ("transcript", json.dumps(transcript))):
+        paths[name] = tmp_path / f"open-{name}"
+        paths[name].write_text(body)
+    result = _run_verify(paths["people"], paths["categories"], paths["transcript"])
+    assert result.returncode == 0 and "verified" in result.stdout, result.stderr
+    # The same person has another pseudonym in another lottery (no linking across draws).
+    other = Lottery(panel_id=panel.id, seed="x", pseudonym_key="00" * 32)
+    assert lottery.pool_id(other, vols[0].external_id) != lottery.pool_id(lot, vols[0].external_id)
+
+
+def test_lottery_announced_before_pseudonyms_still_verifies(db, client, auth, pooled, tmp_path):
+    """A lottery frozen with the pool ids as uploaded (no key) keeps its files, digest and replay."""
+    from panel.services import lottery_engine
+    from panel.services import pool as pool_service
+
+    panel = pooled["panel"]
+    assert announce(client, panel.id).status_code == 302
+    lot = _lottery(db)
+    legacy = pool_service.pool_files(db.session, panel)  # what announce_seed froze before pseudonyms
+    lot.pseudonym_key = None
+    lot.transcript = {"inputs": {"people_csv": legacy.people_csv, "categories_csv": legacy.categories_csv,
+                                 "address_columns": [], "size": panel.size}}
+    lot.input_digest = lottery_engine.input_digest(pool_service.load_pool(legacy), panel.size)
+    db.session.commit()
+    assert post(client, f"/lotteries/{lot.id}/draw").status_code == 302
+    jobs.run_pending(db.session)
+    assert post(client, f"/lotteries/{lot.id}/publish").status_code == 302
+    db.session.refresh(lot)
+    assert lot.status == "published" and all(pid.startswith("P") for pid in lot.selected)
+    chosen = db.session.execute(select(Volunteer).where(Volunteer.external_id.in_(lot.selected))).scalars().all()
+    assert len(chosen) == panel.size and {v.status for v in chosen} == {"selected"}
+    auth.signout()
+    data = json.loads(client.get(f"/lottery/{lot.id}/transcript.json").get_data(as_text=True))
+    assert data["people_ids"] == lottery.POOL_IDS
+    assert "before per-lottery pseudonyms" in client.get(f"/lottery/{lot.id}").get_data(as_text=True)
+    ok = _verify_cli(client, tmp_path, lot.id)
+    assert ok.returncode == 0 and "verified" in ok.stdout, ok.stderr
+
+
+def _run_verify(people, categories, transcript):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run([sys.executable, "-m", "sortition", "verify", "--people", str(people),
+                           "--categories", str(categories), "--transcript", str(transcript)],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=300)

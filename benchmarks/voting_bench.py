@@ -72,36 +72,43 @@ def approval_lines(n: int, m: int, seed: int) -> list[str]:
 
 
 # ---------------------------------------------------------------- reference pipelines
-def _entries(e: Any) -> list[str]:
-    return [e] if isinstance(e, str) else list(e)
+def _entries(e: Any) -> Any:
+    return (e,) if type(e) is str else e
 
 
 def _collapsed(lines: list[str], key: str, collapse: bool) -> tuple[list[Any], list[int]]:
-    """Parse every line with json.loads; collapse identical ballots unless ``collapse`` is False."""
-    parsed = (json.loads(x)[key] for x in lines)
+    """Parse every line with json.loads; collapse identical ballots unless ``collapse`` is False.
+
+    Uncollapsed ("as documented"), the decoded ballots are used as they are: no conversion to
+    hashable tuples, which only the collapsing needs.
+    """
+    parsed = [json.loads(x)[key] for x in lines]
+    if not collapse:
+        return parsed, [1] * len(parsed)
     if key == "ranking":
         items = (tuple(tuple(e) if isinstance(e, list) else e for e in r) for r in parsed)
     elif key == "scores":
         items = (tuple(sorted(r.items())) for r in parsed)
     else:
         items = (tuple(sorted(r)) for r in parsed)
-    if not collapse:
-        listed = list(items)
-        return listed, [1] * len(listed)
     counts = Counter(items)
     return list(counts), list(counts.values())
 
 
 def ref_build(kind: str, lines: list[str], collapse: bool = True) -> tuple[Any, list[str]]:
+    """The reference profile: json.loads per line, names numbered in sorted order, then the
+    library's profile class (``rcounts``/``gcounts``/voter weights when collapsed)."""
     if kind in ("complete", "truncated"):
         from pref_voting.profiles import Profile
         from pref_voting.profiles_with_ties import ProfileWithTies
 
         rankings, counts = _collapsed(lines, "ranking", collapse)
+        if kind == "complete":  # linear orders: every entry is a name
+            names = sorted({c for r in rankings for c in r})
+            idx = {c: i for i, c in enumerate(names)}
+            return Profile([[idx[c] for c in r] for r in rankings], rcounts=counts), names
         names = sorted({c for r in rankings for e in r for c in _entries(e)})
         idx = {c: i for i, c in enumerate(names)}
-        if kind == "complete":
-            return Profile([[idx[c] for c in r] for r in rankings], rcounts=counts), names
         maps = [{idx[c]: t + 1 for t, e in enumerate(r) for c in _entries(e)} for r in rankings]
         prof = ProfileWithTies(maps, rcounts=counts, candidates=list(range(len(names))))
         prof.use_extended_strict_preference()
@@ -110,9 +117,10 @@ def ref_build(kind: str, lines: list[str], collapse: bool = True) -> tuple[Any, 
         from pref_voting.grade_profiles import GradeProfile
 
         rows, counts = _collapsed(lines, "scores", collapse)
-        names = sorted({c for r in rows for c, _ in r})
+        pairs = (lambda r: r) if collapse else (lambda r: r.items())
+        names = sorted({c for r in rows for c, _ in pairs(r)})
         idx = {c: i for i, c in enumerate(names)}
-        return GradeProfile([{idx[c]: v for c, v in r} for r in rows], [0, 1, 2, 3, 4, 5], gcounts=counts,
+        return GradeProfile([{idx[c]: v for c, v in pairs(r)} for r in rows], [0, 1, 2, 3, 4, 5], gcounts=counts,
                             candidates=list(range(len(names)))), names
     sets, counts = _collapsed(lines, "approve", collapse)
     names = sorted({c for r in sets for c in r})

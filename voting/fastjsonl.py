@@ -116,16 +116,19 @@ def _perfect_table(known: U64) -> tuple[np.uint64, np.uint64, U64, I64] | None:
     return None
 
 
-def _dense(x: U64) -> tuple[I64, U64]:
-    """Exact ids 0..k-1 of the values of ``x`` (in sorted value order) and the distinct values.
+def _dense(x: U64) -> tuple[I64, U64, I64]:
+    """Exact ids 0..k-1 of the values of ``x`` (in sorted value order), the distinct values and
+    the position of one occurrence of each.
 
     Meant for few distinct values (gap shapes, names): they are found on a sample, put in a
     collision-free hash table, and every value is looked up vectorised (values missing from the
     sample are added and the lookup repeated).  Many distinct values: ``np.unique``.
     """
     if x.size == 0:
-        return np.zeros(0, dtype=np.int64), x[:0]
-    known = np.unique(x[:: max(1, x.size // 2048)])
+        return np.zeros(0, dtype=np.int64), x[:0], np.zeros(0, dtype=np.int64)
+    step = max(1, x.size // 2048)
+    known, where = np.unique(x[::step], return_index=True)
+    where *= step
     while known.size <= 4096:
         table = _perfect_table(known)
         if table is None:
@@ -134,10 +137,15 @@ def _dense(x: U64) -> tuple[I64, U64]:
         slots = ((x * mult) >> shift).astype(np.int64)
         found = keys[slots] == x
         if found.all():
-            return ids[slots], known
-        known = np.union1d(known, x[~found])
-    uniq, inverse = np.unique(x, return_inverse=True)
-    return inverse.ravel().astype(np.int64), uniq
+            return ids[slots], known, where
+        missing = np.flatnonzero(~found)
+        extra, at = np.unique(x[missing], return_index=True)
+        known = np.concatenate([known, extra])
+        where = np.concatenate([where, missing[at]])
+        order = np.argsort(known)
+        known, where = known[order], where[order]
+    uniq, first, inverse = np.unique(x, return_index=True, return_inverse=True)
+    return inverse.ravel().astype(np.int64), uniq, first
 
 
 def _combine(a: I64, ka: int, b: I64, kb: int) -> tuple[I64, int]:
@@ -149,7 +157,7 @@ def _combine(a: I64, ka: int, b: I64, kb: int) -> tuple[I64, int]:
         used = np.bincount(pair, minlength=ka * kb) > 0
         remap = np.cumsum(used) - 1
         return remap[pair], int(remap[-1]) + 1
-    ids, uniq = _dense(pair.astype(np.uint64))
+    ids, uniq, _ = _dense(pair.astype(np.uint64))
     return ids, uniq.size
 
 
@@ -167,7 +175,7 @@ def _token_parts(w8: U64, start: I64, end: I64) -> list[U64]:
         first &= _MASKS[np.minimum(length, 8)]
     parts = [first]
     if longest > 8:
-        tail = w8[np.maximum(end - 8, 0)]
+        tail = w8[end - 8] if shortest >= 8 else w8[np.maximum(end - 8, 0)]
         parts.append(tail if shortest > 8 else np.where(length > 8, tail, np.uint64(0)))
         for j in range(1, (longest + 7) // 8 - 1):
             inside = length >= 8 * j + 9  # word j lies before the last word's start
@@ -189,14 +197,12 @@ def _token_ids(parts: list[U64]) -> tuple[I64, I64]:
         fingerprint *= _MULT
         fingerprint ^= part
         fingerprint ^= fingerprint >> np.uint64(29)
-    ids, uniq = _dense(fingerprint)
-    rep = np.empty(uniq.size, dtype=np.int64)
-    rep[ids[::-1]] = np.arange(ids.size - 1, -1, -1)
+    ids, _, rep = _dense(fingerprint)
     if all(np.array_equal(part[rep][ids], part) for part in parts):
         return ids, rep
     ids, k = np.zeros(ids.size, dtype=np.int64), 1
     for part in parts:
-        pid, puniq = _dense(part)
+        pid, puniq, _ = _dense(part)
         ids, k = _combine(ids, k, pid, puniq.size)
     rep = np.empty(k, dtype=np.int64)
     rep[ids[::-1]] = np.arange(ids.size - 1, -1, -1)
@@ -218,8 +224,11 @@ def fast_profile(
     score_range: tuple[int, int],
     kind: str | None,
     decode: Any,
+    weights: I64 | None = None,
 ) -> Profile | None:
     """The profile of ``text``, or None when the exact slow path must run (see module docstring).
+
+    ``weights``: voters per line (``\n``-separated lines of ``text``), default 1 each.
 
     ``decode`` is the slow path's strict JSON decoder (duplicate keys raise), used for the lines
     that do not have the fast shape.  The caller has checked the options (score range, grade scale,
@@ -236,27 +245,36 @@ def fast_profile(
     n = len(raw)
     if n == 0:
         return None
-    buf = raw + bytes(16)
-    padded = np.frombuffer(buf, dtype=np.uint8)  # for point lookups (a line may start at n)
+    buf = raw
+    # A numpy copy with 16 zero bytes of padding (numpy memory: large arrays get huge pages, so
+    # the copy costs less than a bytes concatenation); point lookups may fall at n (a final "\n").
+    padded = np.zeros(n + 16, dtype=np.uint8)
+    padded[:n] = np.frombuffer(raw, dtype=np.uint8)
     b = padded[:n]
-    newlines = np.flatnonzero(b == 10)
-    if np.count_nonzero(b < 32) != newlines.size:
+    scratch = np.empty(n, dtype=bool)  # one scratch mask for the byte scans
+    np.less(b, 32, out=scratch)
+    controls = np.count_nonzero(scratch)
+    np.equal(b, 10, out=scratch)
+    newlines = np.flatnonzero(scratch)
+    if controls != newlines.size:
         return None  # tabs, carriage returns, other control bytes: slow path
     # w8[p] = the 8 bytes at offset p (an unaligned, overlapping view of the same buffer).
-    w8: U64 = np.ndarray(shape=(n + 8,), dtype="<u8", buffer=buf, strides=(1,))
+    w8: U64 = np.ndarray(shape=(n + 8,), dtype="<u8", buffer=padded, strides=(1,))
     starts = np.concatenate([[0], newlines + 1]).astype(np.int64)
     ends = np.concatenate([newlines, [n]]).astype(np.int64)
     nonblank = ends > starts
     nonblank_lines = np.flatnonzero(nonblank)
     if nonblank_lines.size == 0:
         return None
-    quotes = np.flatnonzero(b == 34)
+    np.equal(b, 34, out=scratch)
+    quotes = np.flatnonzero(scratch)
+    del scratch
     qcount = np.diff(np.append(np.searchsorted(quotes, starts), quotes.size))
     last_byte = np.maximum(ends - 1, 0)
     good = nonblank & (qcount >= 4) & (qcount % 2 == 0) & (padded[starts] == 123) & (padded[last_byte] == 125)
     good &= padded[starts + 1] == 34
-    backslashes = np.flatnonzero(b == 92)
-    if backslashes.size:
+    if raw.find(b"\\") >= 0:
+        backslashes = np.flatnonzero(b == 92)
         good[np.searchsorted(newlines, backslashes)] = False
     if not good[nonblank_lines[0]]:
         return None  # the first ballot fixes the type: let the slow path look at it
@@ -330,8 +348,10 @@ def fast_profile(
     fast[gl[line_ok]] = True
     odd = np.flatnonzero(nonblank & ~fast)
     odd_lines = [buf[starts[i] : ends[i]].decode("utf-8") for i in odd.tolist()]
+    if weights is None:
+        weights = np.ones(good.size, dtype=np.int64)
     return _assemble(kind, candidates, score_range, decode, odd_lines, names, tok_name, tid, values,
-                     line_ok, nstr - 1)
+                     line_ok, nstr - 1, weights[gl], weights[odd])
 
 
 def _tie_tiers(gcls: I64, first: I64, nstr: I64, string_ok: NDArray[np.bool_]) -> I64:
@@ -364,14 +384,15 @@ def _tie_tiers(gcls: I64, first: I64, nstr: I64, string_ok: NDArray[np.bool_]) -
 
 def _odd_rows(
     kind: str, lines: list[str], decode: Any, score_range: tuple[int, int]
-) -> list[tuple[list[str], list[int]]] | None:
+) -> list[tuple[list[str], list[int]] | None] | None:
     """Decode the lines without the fast shape like the slow path; None if any is not a valid ballot."""
     key = _KEY_OF[kind]
     low, high = score_range
-    rows: list[tuple[list[str], list[int]]] = []
+    rows: list[tuple[list[str], list[int]] | None] = []
     for line in lines:
         stripped = line.strip()
         if not stripped:
+            rows.append(None)  # blank: skipped
             continue
         try:
             item = decode(stripped)
@@ -418,15 +439,19 @@ def _assemble(
     values: I64,
     line_ok: NDArray[np.bool_],
     row_len: I64,
+    fast_weights: I64,
+    odd_weights: I64,
 ) -> Profile | None:
     """Merge the fast rows and the json-decoded odd rows, check them, build the (aggregated) profile.
 
     Fast rows are scattered into the profile matrices with one extra column that receives the
     ballot keys (and the strings of lines that went the json way); it is dropped afterwards.
     """
-    odd = _odd_rows(kind, odd_lines, decode, score_range)
-    if odd is None:
+    decoded = _odd_rows(kind, odd_lines, decode, score_range)
+    if decoded is None:
         return None
+    odd = [row for row in decoded if row is not None]
+    odd_weights = odd_weights[np.array([row is not None for row in decoded], dtype=bool)]
     odd_names = [name for row_names, _ in odd for name in row_names]
     found = {x for x in names if x is not None}
     cands = tuple(sorted(found.union(odd_names))) if candidates is None else candidates
@@ -460,7 +485,7 @@ def _assemble(
     present = present[keep, :m] if not keep.all() else present[:, :m]
     if present.shape[0] == 0 or not np.array_equal(np.count_nonzero(present, axis=1), lens):
         return None  # no ballot, or a candidate twice in one ballot
-    weights = np.ones(present.shape[0], dtype=np.int64)
+    weights = np.concatenate([fast_weights, odd_weights])[keep]
     if kind == "approval":
         return ApprovalProfile.build(cands, present, weights)
     table = np.full((total, width), low if kind == "score" else 0, dtype=np.int64 if kind == "score" else np.int16)

@@ -32,17 +32,19 @@ def _aggregate(rows: NDArray[np.generic], weights: IntArray) -> tuple[NDArray[np
     lows = contiguous.min(axis=0).astype(np.int64)
     spans = contiguous.max(axis=0).astype(np.int64) - lows + 1
     if math.prod(spans.tolist()) < 2**62:
-        keys = np.zeros(contiguous.shape[0], dtype=np.int64)
-        for j in range(contiguous.shape[1]):
-            if spans[j] > 1:
-                keys *= spans[j]
-                keys += contiguous[:, j] - lows[j]
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    else:
-        void = contiguous.view(np.dtype((np.void, contiguous.dtype.itemsize * contiguous.shape[1])))
-        _, first, inverse = np.unique(void.ravel(), return_index=True, return_inverse=True)
-    summed = np.bincount(inverse.ravel(), weights=weights, minlength=first.size)
-    return contiguous[first], np.rint(summed).astype(np.int64)
+        # key = sum_j (row_j - low_j) * prod(spans after j): lexicographic order of the rows.
+        place = np.ones(spans.size, dtype=np.int64)
+        place[:-1] = np.cumprod(spans[::-1])[::-1][1:]
+        keys = (contiguous.astype(np.int64) - lows) @ place
+        order = np.argsort(keys)
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+        summed = np.add.reduceat(weights[order].astype(np.int64), starts)
+        return contiguous[order[starts]], summed
+    void = contiguous.view(np.dtype((np.void, contiguous.dtype.itemsize * contiguous.shape[1])))
+    _, first, inverse = np.unique(void.ravel(), return_index=True, return_inverse=True)
+    summed_f = np.bincount(inverse.ravel(), weights=weights, minlength=first.size)
+    return contiguous[first], np.rint(summed_f).astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ _MULT = _MULTS[0]
 
 
 def _perfect_table(known: U64) -> tuple[np.uint64, np.uint64, U64, I64] | None:
-    """A collision-free multiplicative hash table for the sorted distinct values ``known``.
+    """A collision-free multiplicative hash table for the distinct values ``known`` (id = index).
 
     Returns (multiplier, shift, keys, ids); empty slots hold ``known[0]`` as key, which can never
     match there (that value lives in its own slot).  None if no table of at most 2**20 slots works.
@@ -134,7 +134,9 @@ def _dense(x: U64) -> tuple[I64, U64, I64]:
         if table is None:
             break
         mult, shift, keys, ids = table
-        slots = ((x * mult) >> shift).astype(np.int64)
+        hashed = x * mult
+        hashed >>= shift
+        slots = hashed.view(np.int64)  # < 2**20: the same value as int64
         found = keys[slots] == x
         if found.all():
             return ids[slots], known, where
@@ -161,15 +163,15 @@ def _combine(a: I64, ka: int, b: I64, kb: int) -> tuple[I64, int]:
     return ids, uniq.size
 
 
-def _token_parts(w8: U64, start: I64, end: I64) -> list[U64]:
+def _token_parts(w8: U64, start: I64, end: I64, shortest: int, longest: int) -> list[U64]:
     """Integer parts that together determine the bytes ``[start, end)`` of each token exactly.
 
     A token is a string's content, its closing quote and the gap up to the next string: its
-    first 8 bytes (zero-padded when shorter: the bytes hold no NUL), its length, its last 8 bytes
-    and the full 8-byte words in between.
+    first 8 bytes (zero-padded when shorter: the bytes hold no NUL), its last 8 bytes, the full
+    8-byte words in between and its length.  ``shortest``/``longest`` (over the whole file) fix
+    which parts exist, so that chunks of the same file get the same parts.
     """
     length = end - start
-    shortest, longest = int(length.min()), int(length.max())
     first = w8[start]
     if shortest < 8:
         first &= _MASKS[np.minimum(length, 8)]
@@ -181,27 +183,79 @@ def _token_parts(w8: U64, start: I64, end: I64) -> list[U64]:
             inside = length >= 8 * j + 9  # word j lies before the last word's start
             parts.append(np.where(inside, w8[np.minimum(start + 8 * j, w8.size - 1)], np.uint64(0)))
     if shortest != longest:
-        parts.append(length.astype(np.uint64))
+        parts.append(length.view(np.uint64))
     return parts
 
 
-def _token_ids(parts: list[U64]) -> tuple[I64, I64]:
-    """Exact dense ids of the tokens described by ``parts`` and one occurrence of each id.
-
-    The parts are mixed into one 64-bit fingerprint, made dense, and every token is then compared
-    part by part with the representative of its id: a fingerprint collision (or a crafted name)
-    is caught there, and then the parts are made dense one at a time instead (exact, slower).
-    """
+def _fingerprint(parts: list[U64]) -> U64:
     fingerprint = parts[0].copy()
+    spare = np.empty_like(fingerprint)
     for part in parts[1:]:
         fingerprint *= _MULT
         fingerprint ^= part
-        fingerprint ^= fingerprint >> np.uint64(29)
-    ids, _, rep = _dense(fingerprint)
-    if all(np.array_equal(part[rep][ids], part) for part in parts):
-        return ids, rep
-    ids, k = np.zeros(ids.size, dtype=np.int64), 1
-    for part in parts:
+        np.right_shift(fingerprint, np.uint64(29), out=spare)
+        fingerprint ^= spare
+    return fingerprint
+
+
+_CHUNK = 1 << 16
+
+
+def _token_ids(w8: U64, start: I64, end: I64) -> tuple[I64, I64]:
+    """Exact ids of the tokens ``[start, end)`` (same id iff same bytes) and one occurrence of each.
+
+    The parts of each token are mixed into a 64-bit fingerprint looked up in a collision-free
+    hash table of the fingerprints seen so far (ids in order of first appearance), and every
+    token is then compared part by part with the representative of its id: a fingerprint
+    collision (or a crafted name) is caught there, and then the exact, slower way is taken.
+    The work goes in chunks of tokens so that the temporaries stay in the CPU caches.
+    """
+    spans = [(c0, min(c0 + _CHUNK, start.size)) for c0 in range(0, start.size, _CHUNK)]
+    lengths = [end[a:b] - start[a:b] for a, b in spans]
+    shortest = min(int(x.min()) for x in lengths)
+    longest = max(int(x.max()) for x in lengths)
+    tid = np.empty(start.size, dtype=np.int64)
+    known = np.zeros(0, dtype=np.uint64)
+    rep = np.zeros(0, dtype=np.int64)
+    rep_parts: list[U64] = []
+    table: tuple[np.uint64, np.uint64, U64, I64] | None = None
+    for a, b in spans:
+        parts = _token_parts(w8, start[a:b], end[a:b], shortest, longest)
+        fingerprint = _fingerprint(parts)
+        ids, found = _lookup(table, fingerprint)
+        if not found.all():
+            missing = np.flatnonzero(~found)
+            new, at = np.unique(fingerprint[missing], return_index=True)
+            local = missing[at]
+            known = np.concatenate([known, new])
+            rep = np.concatenate([rep, a + local])
+            rep_parts = [p[local] for p in parts] if not rep_parts else [
+                np.concatenate([r, p[local]]) for r, p in zip(rep_parts, parts, strict=True)]
+            table = _perfect_table(known) if known.size <= 4096 else None
+            if table is None:
+                return _token_ids_exact(w8, start, end, shortest, longest)
+            ids, found = _lookup(table, fingerprint)
+        if not all(np.array_equal(r[ids], p) for r, p in zip(rep_parts, parts, strict=True)):
+            return _token_ids_exact(w8, start, end, shortest, longest)
+        tid[a:b] = ids
+    return tid, rep
+
+
+def _lookup(table: tuple[np.uint64, np.uint64, U64, I64] | None, x: U64) -> tuple[I64, NDArray[np.bool_]]:
+    """Ids of ``x`` in a table from :func:`_perfect_table`, and which values were found."""
+    if table is None:
+        return np.zeros(x.size, dtype=np.int64), np.zeros(x.size, dtype=bool)
+    mult, shift, keys, ids = table
+    hashed = x * mult
+    hashed >>= shift
+    slots = hashed.view(np.int64)  # < 2**20: the same value as int64
+    return ids[slots], keys[slots] == x
+
+
+def _token_ids_exact(w8: U64, start: I64, end: I64, shortest: int, longest: int) -> tuple[I64, I64]:
+    """Exact token ids without fingerprints: every part made dense, the ids combined pairwise."""
+    ids, k = np.zeros(start.size, dtype=np.int64), 1
+    for part in _token_parts(w8, start, end, shortest, longest):
         pid, puniq, _ = _dense(part)
         ids, k = _combine(ids, k, pid, puniq.size)
     rep = np.empty(k, dtype=np.int64)
@@ -292,7 +346,7 @@ def fast_profile(
     tok_end[:-1] = tok_start[1:]
     tok_end -= 1
     tok_end[last] = ends[gl]
-    tid, rep = _token_ids(_token_parts(w8, tok_start, tok_end))
+    tid, rep = _token_ids(w8, tok_start, tok_end)
     if kind is None:
         first_key = buf[int(tok_start[first[0]]) : int(tok_end[first[0]])].partition(b'"')[0].decode("utf-8")
         if first_key not in _KEYS:

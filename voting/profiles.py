@@ -40,7 +40,7 @@ def _aggregate(rows: NDArray[np.generic], weights: IntArray) -> tuple[NDArray[np
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
         summed = np.add.reduceat(weights[order].astype(np.int64), starts)
-        return contiguous[order[starts]], summed
+        return np.take(contiguous, order[starts], axis=0), summed
     void = contiguous.view(np.dtype((np.void, contiguous.dtype.itemsize * contiguous.shape[1])))
     _, first, inverse = np.unique(void.ravel(), return_index=True, return_inverse=True)
     summed_f = np.bincount(inverse.ravel(), weights=weights, minlength=first.size)

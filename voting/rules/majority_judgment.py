@@ -37,9 +37,14 @@ def grade_counts(profile: GradeProfile | ScoreProfile) -> tuple[np.ndarray, tupl
         names = profile.scale
     k = len(names)
     m = grades.shape[1]
-    counts = np.zeros((m, k), dtype=np.int64)
-    for g in range(k):
-        counts[:, g] = profile.weights @ (grades == g).astype(np.int64)
+    # One bincount over cells: cell (c, g) of row u is c * k + grades[u, c].
+    cells = (grades + np.arange(0, m * k, k)).ravel()
+    w = profile.weights
+    if bool((w == 1).all()):
+        flat = np.bincount(cells, minlength=m * k)
+    else:  # exact: float64 sums of integer weights stay exact below 2**53 voters
+        flat = np.rint(np.bincount(cells, weights=np.repeat(w.astype(np.float64), m), minlength=m * k))
+    counts = flat.astype(np.int64).reshape(m, k)
     return counts, names
 
 

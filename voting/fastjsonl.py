@@ -116,131 +116,6 @@ def _perfect_table(known: U64) -> tuple[np.uint64, np.uint64, U64, I64] | None:
     return None
 
 
-def _dense(x: U64) -> tuple[I64, U64, I64]:
-    """Exact ids 0..k-1 of the values of ``x`` (in sorted value order), the distinct values and
-    the position of one occurrence of each.
-
-    Meant for few distinct values (gap shapes, names): they are found on a sample, put in a
-    collision-free hash table, and every value is looked up vectorised (values missing from the
-    sample are added and the lookup repeated).  Many distinct values: ``np.unique``.
-    """
-    if x.size == 0:
-        return np.zeros(0, dtype=np.int64), x[:0], np.zeros(0, dtype=np.int64)
-    step = max(1, x.size // 2048)
-    known, where = np.unique(x[::step], return_index=True)
-    where *= step
-    while known.size <= 4096:
-        table = _perfect_table(known)
-        if table is None:
-            break
-        mult, shift, keys, ids = table
-        hashed = x * mult
-        hashed >>= shift
-        slots = hashed.view(np.int64)  # < 2**20: the same value as int64
-        found = keys[slots] == x
-        if found.all():
-            return ids[slots], known, where
-        missing = np.flatnonzero(~found)
-        extra, at = np.unique(x[missing], return_index=True)
-        known = np.concatenate([known, extra])
-        where = np.concatenate([where, missing[at]])
-        order = np.argsort(known)
-        known, where = known[order], where[order]
-    uniq, first, inverse = np.unique(x, return_index=True, return_inverse=True)
-    return inverse.ravel().astype(np.int64), uniq, first
-
-
-def _combine(a: I64, ka: int, b: I64, kb: int) -> tuple[I64, int]:
-    """Dense ids of the pairs (a, b), a < ka, b < kb (exact)."""
-    if kb == 1:
-        return a, ka
-    pair = a * kb + b
-    if ka * kb <= 1 << 22:
-        used = np.bincount(pair, minlength=ka * kb) > 0
-        remap = np.cumsum(used) - 1
-        return remap[pair], int(remap[-1]) + 1
-    ids, uniq, _ = _dense(pair.astype(np.uint64))
-    return ids, uniq.size
-
-
-def _token_parts(w8: U64, start: I64, end: I64, shortest: int, longest: int) -> list[U64]:
-    """Integer parts that together determine the bytes ``[start, end)`` of each token exactly.
-
-    A token is a string's content, its closing quote and the gap up to the next string: its
-    first 8 bytes (zero-padded when shorter: the bytes hold no NUL), its last 8 bytes, the full
-    8-byte words in between and its length.  ``shortest``/``longest`` (over the whole file) fix
-    which parts exist, so that chunks of the same file get the same parts.
-    """
-    length = end - start
-    first = w8[start]
-    if shortest < 8:
-        first &= _MASKS[np.minimum(length, 8)]
-    parts = [first]
-    if longest > 8:
-        tail = w8[end - 8] if shortest >= 8 else w8[np.maximum(end - 8, 0)]
-        parts.append(tail if shortest > 8 else np.where(length > 8, tail, np.uint64(0)))
-        for j in range(1, (longest + 7) // 8 - 1):
-            inside = length >= 8 * j + 9  # word j lies before the last word's start
-            parts.append(np.where(inside, w8[np.minimum(start + 8 * j, w8.size - 1)], np.uint64(0)))
-    if shortest != longest:
-        parts.append(length.view(np.uint64))
-    return parts
-
-
-def _fingerprint(parts: list[U64]) -> U64:
-    fingerprint = parts[0].copy()
-    spare = np.empty_like(fingerprint)
-    for part in parts[1:]:
-        fingerprint *= _MULT
-        fingerprint ^= part
-        np.right_shift(fingerprint, np.uint64(29), out=spare)
-        fingerprint ^= spare
-    return fingerprint
-
-
-_CHUNK = 1 << 16
-
-
-def _token_ids(w8: U64, start: I64, end: I64) -> tuple[I64, I64]:
-    """Exact ids of the tokens ``[start, end)`` (same id iff same bytes) and one occurrence of each.
-
-    The parts of each token are mixed into a 64-bit fingerprint looked up in a collision-free
-    hash table of the fingerprints seen so far (ids in order of first appearance), and every
-    token is then compared part by part with the representative of its id: a fingerprint
-    collision (or a crafted name) is caught there, and then the exact, slower way is taken.
-    The work goes in chunks of tokens so that the temporaries stay in the CPU caches.
-    """
-    spans = [(c0, min(c0 + _CHUNK, start.size)) for c0 in range(0, start.size, _CHUNK)]
-    lengths = [end[a:b] - start[a:b] for a, b in spans]
-    shortest = min(int(x.min()) for x in lengths)
-    longest = max(int(x.max()) for x in lengths)
-    tid = np.empty(start.size, dtype=np.int64)
-    known = np.zeros(0, dtype=np.uint64)
-    rep = np.zeros(0, dtype=np.int64)
-    rep_parts: list[U64] = []
-    table: tuple[np.uint64, np.uint64, U64, I64] | None = None
-    for a, b in spans:
-        parts = _token_parts(w8, start[a:b], end[a:b], shortest, longest)
-        fingerprint = _fingerprint(parts)
-        ids, found = _lookup(table, fingerprint)
-        if not found.all():
-            missing = np.flatnonzero(~found)
-            new, at = np.unique(fingerprint[missing], return_index=True)
-            local = missing[at]
-            known = np.concatenate([known, new])
-            rep = np.concatenate([rep, a + local])
-            rep_parts = [p[local] for p in parts] if not rep_parts else [
-                np.concatenate([r, p[local]]) for r, p in zip(rep_parts, parts, strict=True)]
-            table = _perfect_table(known) if known.size <= 4096 else None
-            if table is None:
-                return _token_ids_exact(w8, start, end, shortest, longest)
-            ids, found = _lookup(table, fingerprint)
-        if not all(np.array_equal(r[ids], p) for r, p in zip(rep_parts, parts, strict=True)):
-            return _token_ids_exact(w8, start, end, shortest, longest)
-        tid[a:b] = ids
-    return tid, rep
-
-
 def _lookup(table: tuple[np.uint64, np.uint64, U64, I64] | None, x: U64) -> tuple[I64, NDArray[np.bool_]]:
     """Ids of ``x`` in a table from :func:`_perfect_table`, and which values were found."""
     if table is None:
@@ -252,15 +127,130 @@ def _lookup(table: tuple[np.uint64, np.uint64, U64, I64] | None, x: U64) -> tupl
     return ids[slots], keys[slots] == x
 
 
-def _token_ids_exact(w8: U64, start: I64, end: I64, shortest: int, longest: int) -> tuple[I64, I64]:
-    """Exact token ids without fingerprints: every part made dense, the ids combined pairwise."""
-    ids, k = np.zeros(start.size, dtype=np.int64), 1
-    for part in _token_parts(w8, start, end, shortest, longest):
-        pid, puniq, _ = _dense(part)
-        ids, k = _combine(ids, k, pid, puniq.size)
-    rep = np.empty(k, dtype=np.int64)
-    rep[ids[::-1]] = np.arange(ids.size - 1, -1, -1)
-    return ids, rep
+def _token_parts(w8: U64, start: I64, end: I64) -> list[U64 | None]:
+    """Integer parts that together determine the bytes ``[start, end)`` of each token exactly.
+
+    A token is a string's content, its closing quote and the gap up to the next string.  Parts:
+    its first 8 bytes (zero-padded when shorter: the bytes hold no NUL), its last 8 bytes (0 when
+    it has at most 8), its length, then the full 8-byte words in between (0 where absent).  A part
+    that is 0 for every token of the chunk is None.
+    """
+    length = end - start
+    shortest, longest = int(length.min()), int(length.max())
+    first = w8[start]
+    if shortest < 8:
+        first &= _MASKS[np.minimum(length, 8)]
+    parts: list[U64 | None] = [first, None, length.view(np.uint64)]
+    if longest > 8:
+        tail = w8[end - 8] if shortest >= 8 else w8[np.maximum(end - 8, 0)]
+        parts[1] = tail if shortest > 8 else np.where(length > 8, tail, np.uint64(0))
+        for j in range(1, (longest + 7) // 8 - 1):
+            inside = length >= 8 * j + 9  # word j lies before the last word's start
+            parts.append(np.where(inside, w8[np.minimum(start + 8 * j, w8.size - 1)], np.uint64(0)))
+    return parts
+
+
+def _fingerprint(parts: list[U64 | None]) -> U64:
+    """XOR of one 64-bit mix per part (a zero part adds nothing, so chunks agree on every token)."""
+    fingerprint: U64 | None = None
+    for j, part in enumerate(parts):
+        if part is None:
+            continue
+        mixed = part * _MULTS[j % len(_MULTS)]
+        mixed ^= mixed >> np.uint64(29)
+        if fingerprint is None:
+            fingerprint = mixed
+        else:
+            fingerprint ^= mixed
+    assert fingerprint is not None
+    return fingerprint
+
+
+class _Tokens:
+    """The distinct tokens of one file, found chunk by chunk.
+
+    Each token is looked up by fingerprint in a collision-free hash table (ids in order of first
+    appearance) and then compared part by part with its id's first occurrence, so a fingerprint
+    collision (or a crafted name) is caught: :meth:`ids` returns None and the exact json path
+    runs instead.  A new token is classified once, in Python: the ballot key with its gap, or a
+    name with the gap after it (which role it may play, its score value).
+    """
+
+    def __init__(self, kind: str, score_range: tuple[int, int]) -> None:
+        self.kind = kind
+        self.key = _KEY_OF[kind]
+        self.low, self.high = score_range
+        self.allowed = _allowed(kind)
+        self.known = np.zeros(0, dtype=np.uint64)
+        self.table: tuple[np.uint64, np.uint64, U64, I64] | None = None
+        self.rep_parts: list[U64] = []
+        self.cls: list[int] = []
+        self.val: list[int] = []
+        self.name: list[int] = []  # -1: the ballot key (or bad)
+        self.ok: dict[int, list[bool]] = {0: [], 1: [], 2: []}
+        self.names: list[str] = []
+        self.name_index: dict[str, int] = {}
+        self.arrays: dict[str, NDArray[Any]] = {}
+
+    def ids(self, padded: NDArray[np.uint8], w8: U64, start: I64, end: I64) -> I64 | None:
+        parts = _token_parts(w8, start, end)
+        fingerprint = _fingerprint(parts)
+        ids, found = _lookup(self.table, fingerprint)
+        if not found.all():
+            missing = np.flatnonzero(~found)
+            new, at = np.unique(fingerprint[missing], return_index=True)
+            local = missing[at]
+            self._add(new, [None if p is None else p[local] for p in parts], padded, start[local], end[local])
+            if self.table is None:
+                return None
+            ids, found = _lookup(self.table, fingerprint)
+        for j in range(max(len(parts), len(self.rep_parts))):
+            part = parts[j] if j < len(parts) else None
+            rep = self.rep_parts[j][ids] if j < len(self.rep_parts) else None
+            if part is None and rep is not None and rep.any():
+                return None
+            if part is not None and not np.array_equal(part, rep if rep is not None else 0):
+                return None
+        return ids
+
+    def _add(self, new: U64, parts: list[U64 | None], padded: NDArray[np.uint8], start: I64, end: I64) -> None:
+        old = self.known.size
+        self.known = np.concatenate([self.known, new])
+        for j in range(max(len(parts), len(self.rep_parts))):
+            have = self.rep_parts[j] if j < len(self.rep_parts) else np.zeros(old, dtype=np.uint64)
+            part = parts[j] if j < len(parts) else None
+            add = part if part is not None else np.zeros(new.size, dtype=np.uint64)
+            if j < len(self.rep_parts):
+                self.rep_parts[j] = np.concatenate([have, add])
+            else:
+                self.rep_parts.append(np.concatenate([have, add]))
+        self.table = _perfect_table(self.known) if self.known.size <= 4096 else None
+        for s, e in zip(start.tolist(), end.tolist(), strict=True):
+            string_bytes, _, gap = padded[s:e].tobytes().partition(b'"')
+            string = string_bytes.decode("utf-8")
+            cls, val = _gap_class(gap, self.kind)
+            if self.kind == "score" and cls in (_V, _VE) and not self.low <= val <= self.high:
+                cls = _BAD  # out of range: the line goes the json way, which rejects it
+            self.cls.append(cls)
+            self.val.append(val)
+            key_like = cls in self.allowed[0]
+            self.ok[0].append(key_like and string == self.key)
+            self.ok[1].append(not key_like and cls in self.allowed[1])
+            self.ok[2].append(not key_like and cls in self.allowed[2])
+            if key_like:
+                self.name.append(-1)
+            else:
+                self.name.append(self.name_index.setdefault(string, len(self.names)))
+                if self.name[-1] == len(self.names):
+                    self.names.append(string)
+        self.arrays = {}
+
+    def array(self, what: str) -> NDArray[Any]:
+        if what not in self.arrays:
+            source = {"cls": self.cls, "val": self.val, "name": self.name, "ok0": self.ok[0], "ok1": self.ok[1],
+                      "ok2": self.ok[2]}[what]
+            self.arrays[what] = np.array(source, dtype=bool if what.startswith("ok") else np.int64)
+        return self.arrays[what]
 
 
 def _allowed(kind: str) -> dict[int, tuple[int, ...]]:
@@ -270,6 +260,33 @@ def _allowed(kind: str) -> dict[int, tuple[int, ...]]:
     if kind == "approval":
         return {0: (_K0,), 1: (_S,), 2: (_E0,)}
     return {0: (_K0, _K1), 1: (_S, _O, _C, _CO), 2: (_E0, _E1)}
+
+
+_PIECE = 1 << 20
+
+
+def _utf8(text: str) -> tuple[NDArray[np.uint8], int] | None:
+    """The UTF-8 bytes of ``text`` in a numpy array with 16 zero bytes of padding, and their count.
+
+    ASCII text is encoded a piece at a time into the array: one large ``bytes`` object would cost
+    a page fault per 4 kB on first touch (numpy's large arrays get huge pages), which on this kind
+    of virtual machine costs more than the encoding itself.  None if the text cannot be encoded.
+    """
+    if text.isascii():
+        n = len(text)
+        out = np.empty(n + 16, dtype=np.uint8)
+        for a in range(0, n, _PIECE):
+            piece = text[a : a + _PIECE].encode("ascii")
+            out[a : a + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
+        out[n:] = 0
+        return out, n
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    out = np.zeros(len(raw) + 16, dtype=np.uint8)
+    out[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+    return out, len(raw)
 
 
 def fast_profile(
@@ -283,129 +300,152 @@ def fast_profile(
     """The profile of ``text``, or None when the exact slow path must run (see module docstring).
 
     ``weights``: voters per line (``\n``-separated lines of ``text``), default 1 each.
-
     ``decode`` is the slow path's strict JSON decoder (duplicate keys raise), used for the lines
     that do not have the fast shape.  The caller has checked the options (score range, grade scale,
     candidate list) already.
+
+    The lines are processed in chunks so that temporaries stay small (cache-resident, and no page
+    faults on fresh memory); only the byte copy of the text and the result matrices are large.
     """
     if kind is not None and kind not in _KEY_OF:
         return None
     if not text.isascii() and any(ch in text for ch in _LINE_BREAKS):
         return None
-    try:
-        raw = text.encode("utf-8")
-    except UnicodeEncodeError:
+    encoded = _utf8(text)
+    if encoded is None:
         return None
-    n = len(raw)
-    if n == 0:
-        return None
-    buf = raw
-    # A numpy copy with 16 zero bytes of padding (numpy memory: large arrays get huge pages, so
-    # the copy costs less than a bytes concatenation); point lookups may fall at n (a final "\n").
-    padded = np.zeros(n + 16, dtype=np.uint8)
-    padded[:n] = np.frombuffer(raw, dtype=np.uint8)
+    padded, n = encoded
     b = padded[:n]
-    scratch = np.empty(n, dtype=bool)  # one scratch mask for the byte scans
-    np.less(b, 32, out=scratch)
-    controls = np.count_nonzero(scratch)
-    np.equal(b, 10, out=scratch)
-    newlines = np.flatnonzero(scratch)
-    if controls != newlines.size:
+    newlines = _scan(b, 10)
+    if _count_below(b, 32) != newlines.size:
         return None  # tabs, carriage returns, other control bytes: slow path
     # w8[p] = the 8 bytes at offset p (an unaligned, overlapping view of the same buffer).
     w8: U64 = np.ndarray(shape=(n + 8,), dtype="<u8", buffer=padded, strides=(1,))
     starts = np.concatenate([[0], newlines + 1]).astype(np.int64)
     ends = np.concatenate([newlines, [n]]).astype(np.int64)
+    nlines = starts.size
     nonblank = ends > starts
     nonblank_lines = np.flatnonzero(nonblank)
     if nonblank_lines.size == 0:
         return None
-    np.equal(b, 34, out=scratch)
-    quotes = np.flatnonzero(scratch)
-    del scratch
+    suspect = np.zeros(nlines, dtype=bool)  # lines with a backslash: the json way
+    if text.find("\\") >= 0:
+        suspect[np.searchsorted(newlines, _scan(b, 92))] = True
+    first_line = int(nonblank_lines[0])
+    if kind is None:
+        head = padded[starts[first_line] : ends[first_line]].tobytes()
+        found = head[2 : head.find(b'"', 2)].decode("utf-8", "replace") if head.startswith(b'{"') else ""
+        if found not in _KEYS:
+            return None
+        kind = _KEYS[found]
+    tokens = _Tokens(kind, score_range)
+    fast = np.zeros(nlines, dtype=bool)
+    row_len = np.zeros(nlines, dtype=np.int64)
+    cap = 8
+    present = np.zeros((nlines, cap + 1), dtype=bool)  # provisional name columns + one for keys
+    table = np.zeros((nlines, cap + 1), dtype=np.int64 if kind == "score" else np.int16)
+    for l0 in range(0, nlines, _LINES_PER_CHUNK):
+        l1 = min(nlines, l0 + _LINES_PER_CHUNK)
+        chunk = _chunk(tokens, padded, w8, starts[l0:l1], ends[l0:l1], nonblank[l0:l1], suspect[l0:l1])
+        if chunk is None:
+            return None
+        ok_lines, lens, codes, vals = chunk
+        if l0 <= first_line < l1 and not ok_lines[first_line - l0]:
+            return None  # the first ballot fixes the type: let the slow path look at it
+        if len(tokens.names) > cap:
+            cap = max(2 * cap, len(tokens.names))
+            present = np.concatenate([present[:, :-1], np.zeros((nlines, cap + 2 - present.shape[1]), dtype=bool)],
+                                     axis=1)
+            table = np.concatenate([table[:, :-1], np.zeros((nlines, cap + 2 - table.shape[1]), dtype=table.dtype)],
+                                   axis=1)
+        codes = np.where(codes < 0, cap, codes)  # keys -> the last column
+        rows = np.repeat(l0 + np.flatnonzero(ok_lines), lens + 1)
+        present[rows, codes] = True
+        table[rows, codes] = vals
+        fast[l0:l1] = ok_lines
+        row_len[l0:l1][ok_lines] = lens
+    odd = np.flatnonzero(nonblank & ~fast)
+    odd_lines = [padded[starts[i] : ends[i]].tobytes().decode("utf-8") for i in odd.tolist()]
+    if weights is None:
+        weights = np.ones(nlines, dtype=np.int64)
+    keep = np.flatnonzero(fast)
+    return _assemble(kind, candidates, score_range, decode, odd_lines, tokens.names, present[keep, :-1],
+                     table[keep, :-1], row_len[keep], weights[keep], weights[odd])
+
+
+_LINES_PER_CHUNK = 4096
+
+
+def _scan(b: NDArray[np.uint8], byte: int) -> I64:
+    """Positions of ``byte`` in ``b``, scanned a piece at a time (small temporaries)."""
+    found = [np.flatnonzero(b[a : a + _PIECE] == byte) + a for a in range(0, b.size, _PIECE)]
+    return np.concatenate(found).astype(np.int64) if found else np.zeros(0, dtype=np.int64)
+
+
+def _count_below(b: NDArray[np.uint8], limit: int) -> int:
+    return sum(int(np.count_nonzero(b[a : a + _PIECE] < limit)) for a in range(0, b.size, _PIECE))
+
+
+def _chunk(
+    tokens: _Tokens,
+    padded: NDArray[np.uint8],
+    w8: U64,
+    starts: I64,
+    ends: I64,
+    nonblank: NDArray[np.bool_],
+    suspect: NDArray[np.bool_],
+) -> tuple[NDArray[np.bool_], I64, I64, I64] | None:
+    """Tokenise a run of lines: which lines have the fast shape, and for those their names.
+
+    Returns (fast lines, names per fast line, provisional name id per string (-1 = the key),
+    value per string: the tier for rankings, the score for scores) or None (use the json path).
+    """
+    lo, hi = int(starts[0]), int(ends[-1])
+    quotes = np.flatnonzero(padded[lo:hi] == 34) + lo
     qcount = np.diff(np.append(np.searchsorted(quotes, starts), quotes.size))
-    last_byte = np.maximum(ends - 1, 0)
-    good = nonblank & (qcount >= 4) & (qcount % 2 == 0) & (padded[starts] == 123) & (padded[last_byte] == 125)
-    good &= padded[starts + 1] == 34
-    if raw.find(b"\\") >= 0:
-        backslashes = np.flatnonzero(b == 92)
-        good[np.searchsorted(newlines, backslashes)] = False
-    if not good[nonblank_lines[0]]:
-        return None  # the first ballot fixes the type: let the slow path look at it
+    good = nonblank & ~suspect & (qcount >= 4) & (qcount % 2 == 0)
+    good &= (padded[starts] == 123) & (padded[np.maximum(ends - 1, 0)] == 125) & (padded[starts + 1] == 34)
     if not good.all():
         quotes = quotes[np.repeat(good, qcount)]
         qcount = np.where(good, qcount, 0)
-
+    if quotes.size == 0:
+        return good, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     # Tokens: each string's content + closing quote + the gap up to the next string (or line end).
     tok_start = quotes[0::2] + 1
-    gl = np.flatnonzero(good)  # candidate fast lines, in file order
+    gl = np.flatnonzero(good)
     nstr = qcount[gl] // 2  # strings per line: the ballot key, then names
-    first = np.cumsum(nstr) - nstr  # index of each line's key string
+    first = np.cumsum(nstr) - nstr
     last = first + nstr - 1
     tok_end = np.empty_like(tok_start)
     tok_end[:-1] = tok_start[1:]
     tok_end -= 1
     tok_end[last] = ends[gl]
-    tid, rep = _token_ids(w8, tok_start, tok_end)
-    if kind is None:
-        first_key = buf[int(tok_start[first[0]]) : int(tok_end[first[0]])].partition(b'"')[0].decode("utf-8")
-        if first_key not in _KEYS:
-            return None
-        kind = _KEYS[first_key]
-    key = _KEY_OF[kind]
-    low, high = score_range
-    allowed = _allowed(kind)
-
-    # Classify each distinct token in Python: the ballot key with its gap, or a name with its gap.
-    names: list[str | None] = []
-    name_index: dict[str, int] = {}
-    ntok = rep.size
-    tok_name = np.full(ntok + 1, -1, dtype=np.int64)  # -1: the key (or a bad token)
-    tok_cls = np.zeros(ntok, dtype=np.int64)
-    tok_val = np.zeros(ntok, dtype=np.int64)
-    ok_as = {role: np.zeros(ntok, dtype=bool) for role in allowed}
-    for i, r in enumerate(rep.tolist()):
-        string_bytes, _, gap = buf[int(tok_start[r]) : int(tok_end[r])].partition(b'"')
-        string = string_bytes.decode("utf-8")
-        cls, val = _gap_class(gap, kind)
-        if kind == "score" and cls in (_V, _VE) and not low <= val <= high:
-            continue  # out of range: the line goes the json way, which rejects it
-        tok_cls[i], tok_val[i] = cls, val
-        if cls in allowed[0]:
-            ok_as[0][i] = string == key
-        else:
-            tok_name[i] = name_index.setdefault(string, len(names))
-            if tok_name[i] == len(names):
-                names.append(string)
-            ok_as[1][i] = cls in allowed[1]
-            ok_as[2][i] = cls in allowed[2]
-    string_ok = ok_as[1][tid]
-    string_ok[first] = ok_as[0][tid[first]]
-    string_ok[last] = ok_as[2][tid[last]]
+    tid = tokens.ids(padded, w8, tok_start, tok_end)
+    if tid is None:
+        return None
+    string_ok = tokens.array("ok1")[tid]
+    string_ok[first] = tokens.array("ok0")[tid[first]]
+    string_ok[last] = tokens.array("ok2")[tid[last]]
     values: I64
-    if kind == "ranked":
-        if np.isin(tok_cls, [_K1, _O, _C, _CO, _E1]).any():
-            values = _tie_tiers(tok_cls[tid] + 1, first, nstr, string_ok)
+    if tokens.kind == "ranked":
+        cls = tokens.array("cls")
+        if np.isin(cls, [_K1, _O, _C, _CO, _E1]).any():
+            values = _tie_tiers(cls[tid] + 1, first, nstr, string_ok)
         else:  # no tie anywhere: tier = position after the key
             values = np.arange(tid.size) - np.repeat(first + 1, nstr)
     else:
-        values = tok_val[tid]
+        values = tokens.array("val")[tid]
     line_ok = np.ones(gl.size, dtype=bool)
     bad = np.flatnonzero(~string_ok)
     if bad.size:
         line_ok[np.searchsorted(first, bad, side="right") - 1] = False
-        # Only names of the fast lines count (a bad line's strings may be anything).
-        used = np.bincount(tid[np.repeat(line_ok, nstr)], minlength=ntok) > 0
-        used_names = set(tok_name[:ntok][used].tolist())
-        names = [x if i in used_names else None for i, x in enumerate(names)]
-    fast = np.zeros(good.size, dtype=bool)
-    fast[gl[line_ok]] = True
-    odd = np.flatnonzero(nonblank & ~fast)
-    odd_lines = [buf[starts[i] : ends[i]].decode("utf-8") for i in odd.tolist()]
-    if weights is None:
-        weights = np.ones(good.size, dtype=np.int64)
-    return _assemble(kind, candidates, score_range, decode, odd_lines, names, tok_name, tid, values,
-                     line_ok, nstr - 1, weights[gl], weights[odd])
+    ok_lines = np.zeros(good.size, dtype=bool)
+    ok_lines[gl[line_ok]] = True
+    keep = np.repeat(line_ok, nstr)
+    codes = tokens.array("name")[tid]
+    if not line_ok.all():
+        codes, values = codes[keep], values[keep]
+    return ok_lines, nstr[line_ok] - 1, codes, values
 
 
 def _tie_tiers(gcls: I64, first: I64, nstr: I64, string_ok: NDArray[np.bool_]) -> I64:
@@ -487,65 +527,58 @@ def _assemble(
     score_range: tuple[int, int],
     decode: Any,
     odd_lines: list[str],
-    names: list[str | None],
-    tok_name: I64,
-    tid: I64,
-    values: I64,
-    line_ok: NDArray[np.bool_],
+    names: list[str],
+    present: NDArray[np.bool_],
+    table: NDArray[Any],
     row_len: I64,
     fast_weights: I64,
     odd_weights: I64,
 ) -> Profile | None:
-    """Merge the fast rows and the json-decoded odd rows, check them, build the (aggregated) profile.
-
-    Fast rows are scattered into the profile matrices with one extra column that receives the
-    ballot keys (and the strings of lines that went the json way); it is dropped afterwards.
-    """
+    """Merge the fast rows (columns = provisional name ids) and the json-decoded odd rows, check
+    them (unknown or repeated candidates), order the columns as the candidates, build the profile."""
     decoded = _odd_rows(kind, odd_lines, decode, score_range)
     if decoded is None:
         return None
     odd = [row for row in decoded if row is not None]
     odd_weights = odd_weights[np.array([row is not None for row in decoded], dtype=bool)]
+    if not np.array_equal(np.count_nonzero(present, axis=1), row_len):
+        return None  # a candidate twice in one ballot
+    used = present.any(axis=0)
+    fast_names = [names[i] for i in np.flatnonzero(used).tolist() if i < len(names)]
     odd_names = [name for row_names, _ in odd for name in row_names]
-    found = {x for x in names if x is not None}
-    cands = tuple(sorted(found.union(odd_names))) if candidates is None else candidates
+    cands = tuple(sorted(set(fast_names).union(odd_names))) if candidates is None else candidates
     index = {c: i for i, c in enumerate(cands)}
-    m = len(cands)
-    try:
-        # Unused names (only in lines gone the json way) and -1 (a key) -> the extra column m.
-        name_codes = np.array([m if x is None else index[x] for x in names] + [m], dtype=np.int64)
-        odd_codes = np.array([index[x] for x in odd_names], dtype=np.int64)
-    except KeyError:
+    if any(x not in index for x in fast_names) or any(x not in index for x in odd_names):
         return None  # unknown candidate: the slow path names it
+    m = len(cands)
     low, _ = score_range
-    width = m + 1
-    tok_code = name_codes[tok_name]
-    nfast = line_ok.size
-    odd_len = np.array([len(row_names) for row_names, _ in odd], dtype=np.int64)
-    # Flat index of each string's cell: row * width + column.
-    flat = tok_code[tid]
-    flat += np.repeat(np.arange(0, nfast * width, width), row_len + 1)
-    if not line_ok.all():
-        flat = np.where(np.repeat(line_ok, row_len + 1), flat, np.repeat(np.arange(nfast) * width + m, row_len + 1))
+    fill = low if kind == "score" else 0
+    # Column of each candidate among the provisional ones (an all-empty column if none).
+    empty = present.shape[1]
+    column = [empty] * m
+    for i, x in enumerate(names[: present.shape[1]]):
+        if x in index:
+            column[index[x]] = i
+    present = np.concatenate([present, np.zeros((present.shape[0], 1), dtype=bool)], axis=1)[:, column]
+    table = np.concatenate([table, np.full((table.shape[0], 1), fill, dtype=table.dtype)], axis=1)[:, column]
     if odd:
-        odd_flat = np.repeat(np.arange(nfast, nfast + len(odd)) * width, odd_len) + odd_codes
-        flat = np.concatenate([flat, odd_flat])
-        values = np.concatenate([values, np.array([v for _, vs in odd for v in vs], dtype=np.int64)])
-    total = nfast + len(odd)
-    keep = np.concatenate([line_ok, np.ones(len(odd), dtype=bool)])
-    lens = np.concatenate([row_len, odd_len])[keep]
-    present = np.zeros((total, width), dtype=bool)
-    present.ravel()[flat] = True
-    present = present[keep, :m] if not keep.all() else present[:, :m]
-    if present.shape[0] == 0 or not np.array_equal(np.count_nonzero(present, axis=1), lens):
-        return None  # no ballot, or a candidate twice in one ballot
-    weights = np.concatenate([fast_weights, odd_weights])[keep]
+        odd_present = np.zeros((len(odd), m), dtype=bool)
+        odd_table = np.full((len(odd), m), fill, dtype=table.dtype)
+        for r, (row_names, vals) in enumerate(odd):
+            for x, v in zip(row_names, vals, strict=True):
+                if odd_present[r, index[x]]:
+                    return None  # a candidate twice in one ballot
+                odd_present[r, index[x]] = True
+                odd_table[r, index[x]] = v
+        present = np.concatenate([present, odd_present])
+        table = np.concatenate([table, odd_table])
+    weights = np.concatenate([fast_weights, odd_weights])
+    if present.shape[0] == 0:
+        return None
     if kind == "approval":
         return ApprovalProfile.build(cands, present, weights)
-    table = np.full((total, width), low if kind == "score" else 0, dtype=np.int64 if kind == "score" else np.int16)
-    table.ravel()[flat] = values
-    table = table[keep, :m] if not keep.all() else table[:, :m]
     if kind == "score":
+        table[~present] = low
         return ScoreProfile.build(cands, table, present, weights, low, score_range[1])
     ntiers = np.where(present, table, -1).max(axis=1) + 1
     table = np.where(present, table, ntiers[:, None].astype(np.int16))

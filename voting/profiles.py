@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,32 +20,43 @@ IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 
-def _aggregate(rows: NDArray[np.generic], weights: IntArray) -> tuple[NDArray[np.generic], IntArray]:
+def _aggregate(blocks: list[NDArray[Any]], weights: IntArray) -> tuple[list[NDArray[Any]], IntArray]:
     """Merge identical rows, summing their weights; rows come back in a canonical (sorted) order.
 
-    When every row fits one int64 as mixed-radix digits (column minus its minimum, radix = its
-    span), the rows are merged on that key (a fast integer sort, rows in lexicographic order);
-    otherwise on the raw bytes of each row (``np.unique`` over a void view, byte order).
+    A row is the concatenation of the blocks' rows (e.g. ranks and listed flags).  When every row
+    fits one int64 as mixed-radix digits (column minus its minimum, radix = its span), rows are
+    merged on that key (an integer sort; lexicographic order); otherwise on the raw bytes of the
+    concatenated row (``np.unique`` over a void view, byte order).
     """
-    if rows.shape[0] == 0:
-        return rows, weights
-    contiguous = np.ascontiguousarray(rows)
-    lows = contiguous.min(axis=0).astype(np.int64)
-    spans = contiguous.max(axis=0).astype(np.int64) - lows + 1
+    if blocks[0].shape[0] == 0:
+        return blocks, weights
+    lows = [blk.min(axis=0).astype(np.int64) for blk in blocks]
+    spans = np.concatenate([blk.max(axis=0).astype(np.int64) - lo + 1 for blk, lo in zip(blocks, lows, strict=True)])
     if math.prod(spans.tolist()) < 2**62:
-        # key = sum_j (row_j - low_j) * prod(spans after j): lexicographic order of the rows.
+        # key = sum_j (row_j - low_j) * prod(spans after j).  int64 arithmetic wraps, and the true
+        # key fits, so summing first and subtracting the constant sum_j low_j * place_j is exact.
         place = np.ones(spans.size, dtype=np.int64)
         place[:-1] = np.cumprod(spans[::-1])[::-1][1:]
-        keys = (contiguous.astype(np.int64) - lows) @ place
+        keys = np.zeros(blocks[0].shape[0], dtype=np.int64)
+        offset, at = 0, 0
+        for blk, lo in zip(blocks, lows, strict=True):
+            width = blk.shape[1]
+            pl = place[at : at + width]
+            keys += blk.astype(np.int64, copy=False) @ pl
+            offset += int(lo @ pl)
+            at += width
+        keys -= np.int64(offset % 2**64 - (2**64 if offset % 2**64 >= 2**63 else 0))
         order = np.argsort(keys)
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
         summed = np.add.reduceat(weights[order].astype(np.int64), starts)
-        return np.take(contiguous, order[starts], axis=0), summed
-    void = contiguous.view(np.dtype((np.void, contiguous.dtype.itemsize * contiguous.shape[1])))
+        pick = order[starts]
+        return [np.take(blk, pick, axis=0) for blk in blocks], summed
+    rows = np.ascontiguousarray(np.concatenate([blk.astype(np.int64) for blk in blocks], axis=1))
+    void = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))
     _, first, inverse = np.unique(void.ravel(), return_index=True, return_inverse=True)
     summed_f = np.bincount(inverse.ravel(), weights=weights, minlength=first.size)
-    return contiguous[first], np.rint(summed_f).astype(np.int64)
+    return [blk[first] for blk in blocks], np.rint(summed_f).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -67,10 +79,9 @@ class RankedProfile:
     def build(
         cls, candidates: tuple[str, ...], ranks: NDArray[np.int16], listed: BoolArray, weights: IntArray
     ) -> RankedProfile:
-        m = len(candidates)
-        rows = np.concatenate([ranks.astype(np.int16), listed.astype(np.int16)], axis=1)
-        merged, w = _aggregate(rows, weights.astype(np.int64))
-        return cls(candidates, merged[:, :m].astype(np.int16), merged[:, m:].astype(bool), w)
+        (r, lst), w = _aggregate([ranks.astype(np.int16, copy=False), listed.astype(bool, copy=False)],
+                                 weights.astype(np.int64, copy=False))
+        return cls(candidates, r, lst, w)
 
     @property
     def num_voters(self) -> int:
@@ -114,8 +125,8 @@ class ApprovalProfile:
 
     @classmethod
     def build(cls, candidates: tuple[str, ...], approved: BoolArray, weights: IntArray) -> ApprovalProfile:
-        merged, w = _aggregate(approved.astype(bool), weights.astype(np.int64))
-        return cls(candidates, merged.astype(bool), w)
+        (merged,), w = _aggregate([approved.astype(bool, copy=False)], weights.astype(np.int64, copy=False))
+        return cls(candidates, merged, w)
 
     @property
     def num_voters(self) -> int:
@@ -147,11 +158,9 @@ class ScoreProfile:
         low: int,
         high: int,
     ) -> ScoreProfile:
-        m = len(candidates)
-        small = np.int16 if scores.size == 0 or (scores.min() >= -(2**15) and scores.max() < 2**15) else np.int64
-        rows = np.concatenate([scores.astype(small), scored.astype(small)], axis=1)
-        merged, w = _aggregate(rows, weights.astype(np.int64))
-        return cls(candidates, merged[:, :m].astype(np.int64), merged[:, m:].astype(bool), w, low, high)
+        (s, sd), w = _aggregate([scores.astype(np.int64, copy=False), scored.astype(bool, copy=False)],
+                                weights.astype(np.int64, copy=False))
+        return cls(candidates, s, sd, w, low, high)
 
     @property
     def num_voters(self) -> int:
@@ -179,10 +188,9 @@ class GradeProfile:
         weights: IntArray,
         scale: tuple[str, ...],
     ) -> GradeProfile:
-        m = len(candidates)
-        rows = np.concatenate([grades.astype(np.int16), graded.astype(np.int16)], axis=1)
-        merged, w = _aggregate(rows, weights.astype(np.int64))
-        return cls(candidates, merged[:, :m].astype(np.int64), merged[:, m:].astype(bool), w, scale)
+        (g, gd), w = _aggregate([grades.astype(np.int64, copy=False), graded.astype(bool, copy=False)],
+                                weights.astype(np.int64, copy=False))
+        return cls(candidates, g, gd, w, scale)
 
     @property
     def num_voters(self) -> int:

@@ -199,7 +199,8 @@ class _Tokens:
         if not found.all():
             missing = np.flatnonzero(~found)
             new, at = np.unique(fingerprint[missing], return_index=True)
-            local = missing[at]
+            by_appearance = np.argsort(at)  # names numbered in order of appearance
+            new, local = new[by_appearance], missing[at[by_appearance]]
             self._add(new, [None if p is None else p[local] for p in parts], padded, start[local], end[local])
             if self.table is None:
                 return None
@@ -358,19 +359,25 @@ def fast_profile(
                                      axis=1)
             table = np.concatenate([table[:, :-1], np.zeros((nlines, cap + 2 - table.shape[1]), dtype=table.dtype)],
                                    axis=1)
-        codes = np.where(codes < 0, cap, codes)  # keys -> the last column
-        rows = np.repeat(l0 + np.flatnonzero(ok_lines), lens + 1)
-        present[rows, codes] = True
-        table[rows, codes] = vals
+        cells = np.repeat((l0 + np.flatnonzero(ok_lines)) * (cap + 1), lens + 1)
+        cells += np.where(codes < 0, cap, codes)  # keys -> the last column
+        present.ravel()[cells] = True
+        table.ravel()[cells] = vals
         fast[l0:l1] = ok_lines
         row_len[l0:l1][ok_lines] = lens
     odd = np.flatnonzero(nonblank & ~fast)
     odd_lines = [padded[starts[i] : ends[i]].tobytes().decode("utf-8") for i in odd.tolist()]
     if weights is None:
         weights = np.ones(nlines, dtype=np.int64)
+    weights_odd = weights[odd]
     keep = np.flatnonzero(fast)
-    return _assemble(kind, candidates, score_range, decode, odd_lines, tokens.names, present[keep, :-1],
-                     table[keep, :-1], row_len[keep], weights[keep], weights[odd])
+    if keep.size and keep[-1] - keep[0] + 1 == keep.size:  # one run of lines (blank ones at the ends)
+        rows: slice | I64 = slice(int(keep[0]), int(keep[-1]) + 1)
+    else:
+        rows = keep
+    present, table, row_len, weights = present[rows, :-1], table[rows, :-1], row_len[rows], weights[rows]
+    return _assemble(kind, candidates, score_range, decode, odd_lines, tokens.names, present, table, row_len,
+                     weights, weights_odd)
 
 
 _LINES_PER_CHUNK = 4096
@@ -559,8 +566,11 @@ def _assemble(
     for i, x in enumerate(names[: present.shape[1]]):
         if x in index:
             column[index[x]] = i
-    present = np.concatenate([present, np.zeros((present.shape[0], 1), dtype=bool)], axis=1)[:, column]
-    table = np.concatenate([table, np.full((table.shape[0], 1), fill, dtype=table.dtype)], axis=1)[:, column]
+    if column != list(range(m)):
+        present = np.concatenate([present, np.zeros((present.shape[0], 1), dtype=bool)], axis=1)[:, column]
+        table = np.concatenate([table, np.full((table.shape[0], 1), fill, dtype=table.dtype)], axis=1)[:, column]
+    else:  # names met in candidate order (the usual case): no copy
+        present, table = present[:, :m], table[:, :m]
     if odd:
         odd_present = np.zeros((len(odd), m), dtype=bool)
         odd_table = np.full((len(odd), m), fill, dtype=table.dtype)

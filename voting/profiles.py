@@ -30,8 +30,18 @@ def _aggregate(blocks: list[NDArray[Any]], weights: IntArray) -> tuple[list[NDAr
     """
     if blocks[0].shape[0] == 0:
         return blocks, weights
-    lows = [blk.min(axis=0).astype(np.int64) for blk in blocks]
-    spans = np.concatenate([blk.max(axis=0).astype(np.int64) - lo + 1 for blk, lo in zip(blocks, lows, strict=True)])
+    n = blocks[0].shape[0]
+    lows: list[IntArray] = []
+    spans_list: list[IntArray] = []
+    for blk in blocks:
+        if blk.dtype == bool:  # a count per column is cheaper than min and max
+            ones = np.count_nonzero(blk, axis=0).astype(np.int64)
+            lows.append((ones == n).astype(np.int64))
+            spans_list.append(np.where((ones == 0) | (ones == n), 1, 2).astype(np.int64))
+        else:
+            lows.append(blk.min(axis=0).astype(np.int64))
+            spans_list.append(blk.max(axis=0).astype(np.int64) - lows[-1] + 1)
+    spans = np.concatenate(spans_list)
     if math.prod(spans.tolist()) < 2**62:
         # key = sum_j (row_j - low_j) * prod(spans after j).  int64 arithmetic wraps, and the true
         # key fits, so summing first and subtracting the constant sum_j low_j * place_j is exact.

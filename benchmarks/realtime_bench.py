@@ -207,8 +207,11 @@ def bare_server(port: int, async_mode: str) -> None:
         monkey.patch_all()
     import socketio
 
+    from deliberation import _no_delay
+
     sio = socketio.Server(async_mode=async_mode)
-    app = socketio.WSGIApp(sio)
+    # The same TCP_NODELAY as our server: without it the broadcast + ack pair waits for delayed ACKs.
+    app = _no_delay(socketio.WSGIApp(sio))
 
     @sio.on("join", namespace=NS)
     def join(sid: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -308,7 +311,7 @@ def _sqlalchemy_url(url: str) -> str:
 def assembly(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
     panelists, observers, groups, duration = (200, 800, 20, 60.0) if not args.quick else (40, 60, 4, 10.0)
     data = seed(db_url, panelists, observers, groups)
-    proc, url = start_server(db_url, args.async_mode)
+    proc, url = start_server(db_url, args.async_mode, bare=args.bare)
     try:
         cpu0, rss0 = proc_stats(proc.pid)
         specs = [{"id": f"p{i}", "poster": True, "interval": 10.0, "phase": (i % 100) / 100, **p}
@@ -323,7 +326,8 @@ def assembly(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
     finally:
         proc.terminate()
         proc.wait(10)
-    res.update(scenario="assembly", async_mode=args.async_mode, seconds=duration,
+    res.update(scenario="assembly", server="bare" if args.bare else "ours", async_mode=args.async_mode,
+               seconds=duration,
                deliveries_per_s=round(res["delivered"] / duration, 1),
                server_cpu_pct=round(100 * (cpu1 - cpu0) / wall, 1),
                server_rss_kib_per_client=round((rss1 - rss0) / max(1, res["clients"]), 1))
@@ -369,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="fewer clients, about 10 s of load")
     p.add_argument("--async-mode", choices=["threading", "gevent"], default=os.environ.get("SOCKETIO_ASYNC_MODE", "threading"))
     p.add_argument("--procs", type=int, default=2, help="load-generator processes")
+    p.add_argument("--bare", action="store_true",
+                   help="assembly only: the same load against the bare python-socketio server (reference)")
     p.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.bare_server:

@@ -2,13 +2,13 @@
 
 One commit per message costs a WAL flush and a round of room-row locking each; under load those
 serialise everything behind them. Here the first handler thread to arrive becomes the *leader*:
-it takes every pending draft (of all rooms) and stores them with one transaction
-(:func:`deliberation.messages.store_each`), broadcasts the stored messages in ``seq`` order, then
-wakes the threads waiting for those drafts, which answer their acks. Drafts that arrived meanwhile
-form the next batch. When the leader's own draft is done and more are waiting, it hands the lead
-to the oldest waiting thread and returns to answer its own client, so no thread works for others
-for long. Nothing is broadcast before its commit, and an error (database down) reaches exactly
-the drafts of the failed batch.
+it takes every pending draft (of all rooms, up to ``max_batch``) and stores them with one
+transaction (:func:`deliberation.messages.store_each`). Right after the commit it hands the lead
+to the oldest waiting thread — whose batch (the drafts that arrived meanwhile) is stored while
+this one is being broadcast — then broadcasts its batch in ``seq`` order, after the previous
+batch's broadcast (a turnstile keeps batches in commit order), and finally wakes the threads of
+its batch, which answer their acks. Nothing is broadcast before its commit, and an error
+(database down) reaches exactly the drafts of the failed batch.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ class GroupCommit(Generic[D, R]):
         self._lock = threading.Lock()
         self._queue: list[_Ticket[D, R]] = []
         self._busy = False
+        self._turns = threading.Condition()
+        self._next_turn = 0  # batches numbered in commit order...
+        self._published = 0  # ...and broadcast in that order
         self.batches = 0  # for tests and benchmarks: how many transactions served how many drafts
         self.drafts = 0
 
@@ -66,48 +69,57 @@ class GroupCommit(Generic[D, R]):
             ticket.wake.wait()
             lead = ticket.lead and not ticket.done
         if lead:
-            self._lead(ticket, store, publish)
+            self._lead(store, publish)
         if ticket.error is not None:
             raise ticket.error
         return ticket.result  # type: ignore[return-value]
 
-    def _lead(self, own: _Ticket[D, R], store: Callable[[Sequence[D]], list[R]],
+    def _lead(self, store: Callable[[Sequence[D]], list[R]],
               publish: Callable[[list[tuple[D, R]]], list[BaseException | None]]) -> None:
-        while True:
-            with self._lock:
-                if own.done:
-                    if self._queue:  # hand over to the oldest waiter, answer our own client now
-                        nxt = self._queue[0]
-                        nxt.lead = True
-                        nxt.wake.set()
-                    else:
-                        self._busy = False
-                    return
-                batch = self._queue[:self.max_batch]
-                del self._queue[:self.max_batch]
-            self._run(batch, store, publish)
-
-    def _run(self, batch: list[_Ticket[D, R]], store: Callable[[Sequence[D]], list[R]],
-             publish: Callable[[list[tuple[D, R]]], list[BaseException | None]]) -> None:
+        # The leader's own ticket is first in the queue: a leader is made only when the queue
+        # was empty, or promoted as its oldest entry, and only leaders take from the queue.
+        with self._lock:
+            batch = self._queue[:self.max_batch]
+            del self._queue[:self.max_batch]
+            turn = self._next_turn
+            self._next_turn += 1
         self.batches += 1
         self.drafts += len(batch)
+        results: list[R] | None = None
         try:
             results = store([t.draft for t in batch])
             if len(results) != len(batch):
                 raise RuntimeError(f"store returned {len(results)} outcomes for {len(batch)} drafts")
         except BaseException as e:  # noqa: BLE001 - every draft of the batch learns why
+            results = None
             for t in batch:
                 t.error = e
-        else:
-            for t, r in zip(batch, results, strict=True):
-                t.result = r
-            try:
-                failed = publish([(t.draft, r) for t, r in zip(batch, results, strict=True)])
-            except BaseException as e:  # noqa: BLE001 - committed but not broadcast: the client resends
-                failed = [e] * len(batch)
-            for t, err in zip(batch, failed, strict=True):
-                if err is not None:
-                    t.error = err
-        for t in batch:
-            t.done = True
-            t.wake.set()
+        finally:
+            with self._lock:  # committed (or failed): the next batch may be stored meanwhile
+                if self._queue:
+                    nxt = self._queue[0]
+                    nxt.lead = True
+                    nxt.wake.set()
+                else:
+                    self._busy = False
+        with self._turns:
+            while self._published != turn:
+                self._turns.wait()
+        try:
+            if results is not None:
+                for t, r in zip(batch, results, strict=True):
+                    t.result = r
+                try:
+                    failed = publish([(t.draft, r) for t, r in zip(batch, results, strict=True)])
+                except BaseException as e:  # noqa: BLE001 - committed but not broadcast: the client resends
+                    failed = [e] * len(batch)
+                for t, err in zip(batch, failed, strict=True):
+                    if err is not None:
+                        t.error = err
+        finally:
+            with self._turns:
+                self._published += 1
+                self._turns.notify_all()
+            for t in batch:
+                t.done = True
+                t.wake.set()

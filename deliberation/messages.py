@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -123,7 +123,11 @@ def store_batch(session: Session, drafts: Sequence[Draft]) -> list[Outcome]:
     ``(room, author, client_id)`` is already stored — or appears earlier in the same batch — is a
     resend: its outcome is the stored message with ``created=False``. A refused draft (author
     inactive, removed or muted; room closed or gone) gets a ServiceError and uses no number.
-    Raises on database errors (nothing is stored then).
+    Raises on database errors (nothing is stored then) and IntegrityError if a concurrent resend
+    committed between the lookup and the insert (:func:`store_each` then retries one by one).
+
+    Round trips: two lookups before any lock is taken, then one ``UPDATE … RETURNING`` per room,
+    one multi-row INSERT and the commit — the room locks are held only for those.
     """
     if not drafts:
         return []
@@ -131,72 +135,64 @@ def store_batch(session: Session, drafts: Sequence[Draft]) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(drafts)
     first: dict[tuple[int, int, str], int] = {}
     again: dict[int, int] = {}  # index of an in-batch repeat -> index of its first occurrence
-    by_room: dict[int, list[int]] = {}
     for i, d in enumerate(drafts):
         key = (d.room_id, d.author_id, d.client_id)
         if key in first:
             again[i] = first[key]
-            continue
-        first[key] = i
-        by_room.setdefault(d.room_id, []).append(i)
-    rooms = sorted(by_room)
-    start: dict[int, int] = {}
-    closed: dict[int, bool] = {}
-    for rid in rooms:  # id order: two processes locking several rooms cannot deadlock
-        row = session.execute(
-            update(Room).where(Room.id == rid).values(next_seq=Room.next_seq + len(by_room[rid]))
-            .returning(Room.next_seq, Room.closed_at).execution_options(synchronize_session=False)
-        ).one_or_none()
-        if row is None:
-            for i in by_room.pop(rid):
-                outcomes[i] = NotFound(f"No room with id {rid}.", field="room", code="unknown_room")
-            continue
-        start[rid] = row[0] - len(by_room[rid])
-        closed[rid] = row[1] is not None
-    authors = sorted({drafts[i].author_id for ids in by_room.values() for i in ids})
-    users = {uid: (active, name, lang) for uid, active, name, lang in session.execute(
-        select(User.id, User.active, User.name, User.locale).where(User.id.in_(authors)))} if authors else {}
-    stored: dict[tuple[int, int, str], tuple[Message, str]] = {}
+        else:
+            first[key] = i
+    rooms = sorted({d.room_id for d in drafts})
+    authors = sorted({d.author_id for d in drafts})
+    users: dict[int, tuple[bool, str, str | None]] = {}
     members: dict[tuple[int, int], Any] = {}
-    if by_room:
-        # Looked up under the room locks: a resend committed by another process is visible now.
+    for r in session.execute(
+        select(User.id, User.active, User.name, User.locale, RoomMember.room_id, RoomMember.muted_until,
+               RoomMember.removed_at)
+        .outerjoin(RoomMember, and_(RoomMember.user_id == User.id, RoomMember.room_id.in_(rooms)))
+        .where(User.id.in_(authors))
+    ).all():
+        users[r.id] = (r.active, r.name, r.locale)
+        if r.room_id is not None:
+            members[(r.room_id, r.id)] = r
+    stored: dict[tuple[int, int, str], Stored] = {
+        (m.room_id, m.author_id, m.client_id): Stored(serialize(m, name), False)
         for m, name in session.execute(
             select(Message, User.name).join(User, User.id == Message.author_id)
-            .where(Message.room_id.in_(list(by_room)),
-                   Message.client_id.in_(sorted({drafts[i].client_id for ids in by_room.values() for i in ids})))
-        ).all():
-            stored[(m.room_id, m.author_id, m.client_id)] = (m, name)
-        for r in session.execute(
-            select(RoomMember.room_id, RoomMember.user_id, RoomMember.muted_until, RoomMember.removed_at)
-            .where(RoomMember.room_id.in_(list(by_room)), RoomMember.user_id.in_(authors))
-        ).all():
-            members[(r.room_id, r.user_id)] = r
+            .where(Message.room_id.in_(rooms), Message.client_id.in_(sorted({d.client_id for d in drafts}))))
+    }
+    by_room: dict[int, list[int]] = {}  # drafts to insert, per room, in order
+    for i in sorted(first.values()):
+        d = drafts[i]
+        active, _name, _lang = users.get(d.author_id, (False, "", None))
+        found = stored.get((d.room_id, d.author_id, d.client_id)) if active else None
+        refused = None if found else _refusal(active, members.get((d.room_id, d.author_id)), False, now)
+        if found is not None or refused is not None:
+            outcomes[i] = found or refused
+        else:
+            by_room.setdefault(d.room_id, []).append(i)
     rows: list[dict[str, Any]] = []
     row_of: list[int] = []
-    for rid in sorted(by_room):
-        seq = start[rid]
-        for i in by_room[rid]:
+    for rid in sorted(by_room):  # id order: two processes locking several rooms cannot deadlock
+        ids = by_room[rid]
+        got = session.execute(
+            update(Room).where(Room.id == rid).values(next_seq=Room.next_seq + len(ids))
+            .returning(Room.next_seq, Room.closed_at).execution_options(synchronize_session=False)
+        ).one_or_none()
+        if got is None or got[1] is not None:
+            gone = got is None
+            for i in ids:
+                outcomes[i] = (NotFound(f"No room with id {rid}.", field="room", code="unknown_room") if gone
+                               else _refusal(True, None, True, now))
+            if not gone:  # closed meanwhile: give the numbers back
+                session.execute(update(Room).where(Room.id == rid).values(next_seq=Room.next_seq - len(ids))
+                                .execution_options(synchronize_session=False))
+            continue
+        for k, i in enumerate(ids):
             d = drafts[i]
-            active, name, lang = users.get(d.author_id, (None, "", None))
-            if not active:
-                outcomes[i] = _refusal(active, None, False, now)
-                continue
-            found = stored.get((rid, d.author_id, d.client_id))
-            if found is not None:
-                outcomes[i] = Stored(serialize(found[0], found[1]), False)
-                continue
-            refused = _refusal(active, members.get((rid, d.author_id)), closed[rid], now)
-            if refused is not None:
-                outcomes[i] = refused
-                continue
-            rows.append({"room_id": rid, "seq": seq, "author_id": d.author_id, "client_id": d.client_id,
-                         "body": d.body, "lang": lang, "created_at": now})
+            rows.append({"room_id": rid, "seq": got[0] - len(ids) + k, "author_id": d.author_id,
+                         "client_id": d.client_id, "body": d.body, "lang": users[d.author_id][2],
+                         "created_at": now})
             row_of.append(i)
-            seq += 1
-        unused = start[rid] + len(by_room[rid]) - seq
-        if unused:  # hand back the numbers of resends and refusals before anyone can see a gap
-            session.execute(update(Room).where(Room.id == rid).values(next_seq=Room.next_seq - unused)
-                            .execution_options(synchronize_session=False))
     if rows:
         ids = session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).scalars().all()
         for i, row, mid in zip(row_of, rows, ids, strict=True):

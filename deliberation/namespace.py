@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, has_app_context, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -39,20 +39,22 @@ def error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
 def event(facilitator: bool = False, joined: bool = True, light: bool = False) -> Callable[[Handler], Handler]:
     """Wrap a handler: payload must be an object naming a room the socket joined; errors → ack.
 
-    ``light`` handlers get the socket's user id instead of loaded User/Room rows: they check
-    the user and room in their own (batched) queries, so the hot path costs no per-event lookups.
+    ``light`` handlers get the socket id and user id instead of loaded User/Room rows: they check
+    the user and room in their own (batched) queries, so the hot path costs no per-event lookups;
+    they may be called without a request context (see :meth:`RoomNamespace.trigger_event`).
     """
 
     def wrap(fn: Handler) -> Handler:
         @functools.wraps(fn)
-        def handler(self: RoomNamespace, data: Any = None, *_: Any) -> Any:
+        def handler(self: RoomNamespace, data: Any = None, *_: Any, sid: str | None = None) -> Any:
             try:
                 if not isinstance(data, dict):
                     raise ValidationFailed("The payload must be an object.", field="payload", code="bad_payload")
                 for attempt in (1, 2):
                     try:
                         if light:
-                            return fn(self, self.user_id(), self.joined(data.get("room")), data)
+                            sid = sid or request.sid  # type: ignore[attr-defined]
+                            return fn(self, sid, self.user_id(sid), self.joined(data.get("room"), sid), data)
                         user = self.user()
                         if not joined:
                             return fn(self, user, data)
@@ -94,6 +96,24 @@ class RoomNamespace(Namespace):
         self.commits: GroupCommit[messages.Draft, messages.Outcome] = GroupCommit()
 
     # -- plumbing ----------------------------------------------------------------------------
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Dispatch an event; ``message`` — the hot path — runs in an app context only.
+
+        Flask-SocketIO gives every event a request context built from the connection's WSGI
+        environ (a Request object, URL matching, the signed session cookie opened again): measured
+        about as costly as the rest of a message's handling. ``on_message`` needs none of it — it
+        gets the socket id directly and reads no request, session or current_user.
+        """
+        if event == "message" and args:
+            environ = self.socketio.server.get_environ(args[0], namespace=self.namespace)
+            if environ:
+                app, data = environ["flask.app"], (args[1] if len(args) > 1 else None)
+                if has_app_context() and current_app._get_current_object() is app:  # type: ignore[attr-defined]
+                    return self.on_message(data, sid=args[0])  # as Flask does: reuse the active app context
+                with app.app_context():
+                    return self.on_message(data, sid=args[0])
+        return super().trigger_event(event, *args)
+
     def get_presence(self) -> Presence:
         if self.presence is None:
             cfg = current_app.config
@@ -109,8 +129,8 @@ class RoomNamespace(Namespace):
             self.bucket = TokenBucket(float(cfg.get("ROOM_MESSAGE_RATE", 1.0)), int(cfg.get("ROOM_MESSAGE_BURST", 10)))
         self.bucket.take(user_id, action)
 
-    def user_id(self) -> int:
-        uid = self.users.get(request.sid)  # type: ignore[attr-defined]
+    def user_id(self, sid: str) -> int:
+        uid = self.users.get(sid)
         if uid is None:
             raise PermissionDenied("Your session has ended; sign in again.", code="unauthorized")
         return uid
@@ -122,10 +142,10 @@ class RoomNamespace(Namespace):
             raise PermissionDenied("Your session has ended; sign in again.", code="unauthorized")
         return user
 
-    def joined(self, room_id: Any) -> Access:
+    def joined(self, room_id: Any, sid: str | None = None) -> Access:
         if not isinstance(room_id, int) or isinstance(room_id, bool):
             raise ValidationFailed("room must be a room id (integer).", field="room")
-        acc = self.access.get(request.sid, {}).get(room_id)  # type: ignore[attr-defined]
+        acc = self.access.get(sid or request.sid, {}).get(room_id)  # type: ignore[attr-defined]
         if acc is None:
             raise PermissionDenied("Join the room first.", field="room", code="not_joined")
         return acc
@@ -220,7 +240,7 @@ class RoomNamespace(Namespace):
         return {"messages": backlog, "more": len(backlog) >= messages.MAX_HISTORY}
 
     @event(light=True)
-    def on_message(self, user_id: int, acc: Access, data: dict[str, Any]) -> Any:
+    def on_message(self, sid: str, user_id: int, acc: Access, data: dict[str, Any]) -> Any:
         if not acc.can_post:
             raise PermissionDenied("Observers cannot post in the room.", code="observer")
         text, cid = messages.validate(data.get("body"), data.get("client_id"))

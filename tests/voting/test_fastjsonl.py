@@ -161,6 +161,23 @@ def test_random_files_same_profile_or_same_error(case: tuple[str, dict[str, Any]
     assert_same(text, **options)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(jsonl_file(), st.integers(1, 120))
+def test_small_pieces_same_result(case: tuple[str, dict[str, Any]], piece: int) -> None:
+    """The file cut in pieces of a few characters (whole lines each) gives the one-piece result."""
+    text, options = case
+    kind = options.get("kind")
+    score_range = options.get("score_range", (0, 5))
+    cands = options.get("candidates")
+    cands = None if cands is None else tuple(cands)
+    whole = fast_profile(text, cands, score_range, kind, _DECODER.decode)
+    pieces = fast_profile(text, cands, score_range, kind, _DECODER.decode, piece_chars=piece)
+    assert (whole is None) == (pieces is None)
+    if whole is not None and pieces is not None:
+        assert _profile_arrays(whole) == _profile_arrays(pieces)
+        assert assert_same(text, **options) == ("ok", _profile_arrays(pieces))
+
+
 @st.composite
 def canonical_file(draw: st.DrawFn) -> tuple[str, str]:
     """Valid files written like json.dumps does (default or compact separators): the fast shape."""

@@ -323,8 +323,8 @@ def fast_profile(
     row_len = np.zeros(nlines, dtype=np.int64)
     odd_lines: list[str] = []
     odd_index: list[int] = []
-    cap = 8
-    present = np.zeros((nlines, cap + 1), dtype=bool)  # provisional name columns + one for keys
+    cap = 8  # name columns; column 0 receives the ballot keys (and is dropped), name i is column i + 1
+    present = np.zeros((nlines, cap + 1), dtype=bool)
     table: NDArray[Any] = np.zeros((0, 0), dtype=np.int64)
     first_line = -1
     line0 = 0
@@ -334,8 +334,8 @@ def fast_profile(
             return None
         padded, n = encoded
         b = padded[:n]
-        newlines = np.flatnonzero(b == 10)
-        if np.count_nonzero(b < 32) != newlines.size:
+        newlines = np.flatnonzero(b < 32)
+        if not (b[newlines] == 10).all():
             return None  # tabs, carriage returns, other control bytes: slow path
         # w8[p] = the 8 bytes at offset p (an unaligned, overlapping view of the same buffer).
         w8: U64 = np.ndarray(shape=(n + 8,), dtype="<u8", buffer=padded, strides=(1,))
@@ -370,12 +370,10 @@ def fast_profile(
             return None  # the first ballot fixes the type: let the slow path look at it
         if len(tokens.names) > cap:
             cap = max(2 * cap, len(tokens.names))
-            present = np.concatenate([present[:, :-1], np.zeros((nlines, cap + 2 - present.shape[1]), dtype=bool)],
-                                     axis=1)
-            table = np.concatenate([table[:, :-1], np.zeros((nlines, cap + 2 - table.shape[1]), dtype=table.dtype)],
-                                   axis=1)
+            present = np.concatenate([present, np.zeros((nlines, cap + 1 - present.shape[1]), dtype=bool)], axis=1)
+            table = np.concatenate([table, np.zeros((nlines, cap + 1 - table.shape[1]), dtype=table.dtype)], axis=1)
         cells = np.repeat((l0 + np.flatnonzero(ok_lines)) * (cap + 1), lens + 1)
-        cells += np.where(codes < 0, cap, codes)  # keys -> the last column
+        cells += codes
         present.ravel()[cells] = True
         table.ravel()[cells] = vals
         fast[l0:l1] = ok_lines
@@ -393,7 +391,7 @@ def fast_profile(
         rows: slice | I64 = slice(int(keep[0]), int(keep[-1]) + 1)
     else:
         rows = keep
-    present, table, row_len, weights = present[rows, :-1], table[rows, :-1], row_len[rows], weights[rows]
+    present, table, row_len, weights = present[rows, 1:], table[rows, 1:], row_len[rows], weights[rows]
     return _assemble(kind, candidates, score_range, decode, odd_lines, tokens.names, present, table, row_len,
                      weights, weights_odd)
 
@@ -422,7 +420,7 @@ def _chunk(
 ) -> tuple[NDArray[np.bool_], I64, I64, I64] | None:
     """Tokenise a run of lines: which lines have the fast shape, and for those their names.
 
-    Returns (fast lines, names per fast line, provisional name id per string (-1 = the key),
+    Returns (fast lines, names per fast line, column per string (provisional name id + 1; 0 = key),
     value per string: the tier for rankings, the score for scores) or None (use the json path).
     """
     lo, hi = int(starts[0]), int(ends[-1])
@@ -467,7 +465,7 @@ def _chunk(
     ok_lines = np.zeros(good.size, dtype=bool)
     ok_lines[gl[line_ok]] = True
     keep = np.repeat(line_ok, nstr)
-    codes = tokens.array("name")[tid]
+    codes = tokens.array("name")[tid] + 1  # the column: 0 for the key
     if not line_ok.all():
         codes, values = codes[keep], values[keep]
     return ok_lines, nstr[line_ok] - 1, codes, values

@@ -358,7 +358,8 @@ def fast_profile(
         assert kind is not None
         if tokens is None:
             tokens = _Tokens(kind, score_range)
-            table = np.zeros((nlines, cap + 1), dtype=np.int64 if kind == "score" else np.int16)
+            wide = kind == "score" and not -(2**15) <= score_range[0] <= score_range[1] < 2**15
+            table = np.zeros((nlines, cap + 1), dtype=np.int64 if wide else np.int16)
         suspect = np.zeros(starts.size, dtype=bool)  # lines with a backslash: the json way
         if piece.find("\\") >= 0:
             suspect[np.searchsorted(newlines, np.flatnonzero(b == 92))] = True

@@ -52,8 +52,14 @@ def _aggregate(blocks: list[NDArray[Any]], weights: IntArray) -> tuple[list[NDAr
         for blk, lo in zip(blocks, lows, strict=True):
             width = blk.shape[1]
             pl = place[at : at + width]
-            keys += blk.astype(np.int64, copy=False) @ pl
-            offset += int(lo @ pl)
+            if blk.dtype == np.int64:
+                keys += blk @ pl
+                offset += int(lo @ pl)
+            else:  # narrow dtypes column by column: no full int64 copy of the block
+                for j in range(width):
+                    if spans[at + j] > 1:  # a constant column adds the same to every key: skipped
+                        keys += blk[:, j] * pl[j]
+                        offset += int(lo[j]) * int(pl[j])
             at += width
         keys -= np.int64(offset % 2**64 - (2**64 if offset % 2**64 >= 2**63 else 0))
         order = np.argsort(keys)
@@ -168,9 +174,8 @@ class ScoreProfile:
         low: int,
         high: int,
     ) -> ScoreProfile:
-        (s, sd), w = _aggregate([scores.astype(np.int64, copy=False), scored.astype(bool, copy=False)],
-                                weights.astype(np.int64, copy=False))
-        return cls(candidates, s, sd, w, low, high)
+        (s, sd), w = _aggregate([scores, scored.astype(bool, copy=False)], weights.astype(np.int64, copy=False))
+        return cls(candidates, s.astype(np.int64, copy=False), sd, w, low, high)
 
     @property
     def num_voters(self) -> int:

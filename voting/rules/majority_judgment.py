@@ -30,21 +30,25 @@ from ..results import TallyResult
 def grade_counts(profile: GradeProfile | ScoreProfile) -> tuple[np.ndarray, tuple[str, ...]]:
     """``counts[c, g]`` = voters giving candidate ``c`` grade ``g`` (0 = worst), and the grade names."""
     if isinstance(profile, ScoreProfile):
-        grades = profile.scores - profile.low
+        grades = profile.scores - profile.low if profile.low else profile.scores
         names = tuple(str(v) for v in range(profile.low, profile.high + 1))
     else:
         grades = profile.grades
         names = profile.scale
     k = len(names)
     m = grades.shape[1]
-    # One bincount over cells: cell (c, g) of row u is c * k + grades[u, c].
-    cells = (grades + np.arange(0, m * k, k)).ravel()
     w = profile.weights
-    if bool((w == 1).all()):
-        flat = np.bincount(cells, minlength=m * k)
-    else:  # exact: float64 sums of integer weights stay exact below 2**53 voters
-        flat = np.rint(np.bincount(cells, weights=np.repeat(w.astype(np.float64), m), minlength=m * k))
-    counts = flat.astype(np.int64).reshape(m, k)
+    unit = bool((w == 1).all())
+    wf = w.astype(np.float64)
+    counts = np.zeros((m, k), dtype=np.int64)
+    # One bincount per candidate (column by column: no large temporaries); float64 sums of
+    # integer weights are exact below 2**53 voters.
+    for c in range(m):
+        column = grades[:, c]
+        if unit:
+            counts[c] = np.bincount(column, minlength=k)[:k]
+        else:
+            counts[c] = np.rint(np.bincount(column, weights=wf, minlength=k)[:k]).astype(np.int64)
     return counts, names
 
 

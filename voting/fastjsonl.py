@@ -425,7 +425,9 @@ def _chunk(
     value per string: the tier for rankings, the score for scores) or None (use the json path).
     """
     lo, hi = int(starts[0]), int(ends[-1])
-    quotes = np.flatnonzero(padded[lo:hi] == 34) + lo
+    quotes = np.flatnonzero(padded[lo:hi] == 34)
+    if lo:
+        quotes += lo
     qcount = np.diff(np.append(np.searchsorted(quotes, starts), quotes.size))
     good = nonblank & ~suspect & (qcount >= 4) & (qcount % 2 == 0)
     good &= (padded[starts] == 123) & (padded[np.maximum(ends - 1, 0)] == 125) & (padded[starts + 1] == 34)
@@ -460,8 +462,8 @@ def _chunk(
     else:
         values = tokens.array("val")[tid]
     line_ok = np.ones(gl.size, dtype=bool)
-    bad = np.flatnonzero(~string_ok)
-    if bad.size:
+    if not string_ok.all():
+        bad = np.flatnonzero(~string_ok)
         line_ok[np.searchsorted(first, bad, side="right") - 1] = False
     ok_lines = np.zeros(good.size, dtype=bool)
     ok_lines[gl[line_ok]] = True
@@ -567,7 +569,7 @@ def _assemble(
     odd_weights = odd_weights[np.array([row is not None for row in decoded], dtype=bool)]
     if not np.array_equal(np.count_nonzero(present, axis=1), row_len):
         return None  # a candidate twice in one ballot
-    used = present.any(axis=0)
+    used = np.count_nonzero(present, axis=0) > 0
     fast_names = [names[i] for i in np.flatnonzero(used).tolist() if i < len(names)]
     odd_names = [name for row_names, _ in odd for name in row_names]
     cands = tuple(sorted(set(fast_names).union(odd_names))) if candidates is None else candidates
@@ -605,7 +607,8 @@ def _assemble(
     if kind == "approval":
         return ApprovalProfile.build(cands, present, weights)
     if kind == "score":
-        table[~present] = low
+        if low != 0:  # unscored cells hold 0 so far
+            table[~present] = low
         return ScoreProfile.build(cands, table, present, weights, low, score_range[1])
     ntiers = np.where(present, table, -1).max(axis=1) + 1
     table = np.where(present, table, ntiers[:, None].astype(np.int16))

@@ -174,9 +174,9 @@ def store_batch(session: Session, drafts: Sequence[Draft]) -> list[Outcome]:
     row_of: list[int] = []
     for rid in sorted(by_room):  # id order: two processes locking several rooms cannot deadlock
         ids = by_room[rid]
-        got = session.execute(
-            update(Room).where(Room.id == rid).values(next_seq=Room.next_seq + len(ids))
-            .returning(Room.next_seq, Room.closed_at).execution_options(synchronize_session=False)
+        got = session.execute(  # the Table, not the mapped class: no ORM bulk-update machinery per room
+            update(_ROOM).where(_ROOM.c.id == rid).values(next_seq=_ROOM.c.next_seq + len(ids))
+            .returning(_ROOM.c.next_seq, _ROOM.c.closed_at)
         ).one_or_none()
         if got is None or got[1] is not None:
             gone = got is None
@@ -184,8 +184,7 @@ def store_batch(session: Session, drafts: Sequence[Draft]) -> list[Outcome]:
                 outcomes[i] = (NotFound(f"No room with id {rid}.", field="room", code="unknown_room") if gone
                                else _refusal(True, None, True, now))
             if not gone:  # closed meanwhile: give the numbers back
-                session.execute(update(Room).where(Room.id == rid).values(next_seq=Room.next_seq - len(ids))
-                                .execution_options(synchronize_session=False))
+                session.execute(update(_ROOM).where(_ROOM.c.id == rid).values(next_seq=_ROOM.c.next_seq - len(ids)))
             continue
         for k, i in enumerate(ids):
             d = drafts[i]
@@ -194,14 +193,21 @@ def store_batch(session: Session, drafts: Sequence[Draft]) -> list[Outcome]:
                          "created_at": now})
             row_of.append(i)
     if rows:
-        ids = session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).scalars().all()
-        for i, row, mid in zip(row_of, rows, ids, strict=True):
+        for i, row, mid in zip(row_of, rows, _insert(session, rows), strict=True):
             outcomes[i] = Stored(_plain(row, mid, users[row["author_id"]][1]), True)
     session.commit()
     for i, j in again.items():
         o = outcomes[j]
         outcomes[i] = Stored(o.message, False) if isinstance(o, Stored) else o
     return [o for o in outcomes if o is not None]
+
+
+_ROOM = Room.__table__
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert message rows (one multi-row statement); their ids, in order."""
+    return list(session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).scalars())
 
 
 def _plain(row: dict[str, Any], mid: int, author_name: str) -> dict[str, Any]:

@@ -316,16 +316,14 @@ def fast_profile(
         return None
     if not text.isascii() and any(ch in text for ch in _LINE_BREAKS):
         return None
-    nlines = text.count("\n") + 1
     tokens: _Tokens | None = None
-    fast = np.zeros(nlines, dtype=bool)
-    nonblank = np.zeros(nlines, dtype=bool)
-    row_len = np.zeros(nlines, dtype=np.int64)
+    blocks: list[tuple[NDArray[np.bool_], NDArray[Any]]] = []  # per piece: its fast rows
+    fast_index: list[I64] = []  # line number of each fast row
+    row_lens: list[I64] = []
     odd_lines: list[str] = []
     odd_index: list[int] = []
     cap = 8  # name columns; column 0 receives the ballot keys (and is dropped), name i is column i + 1
-    present = np.zeros((nlines, cap + 1), dtype=bool)
-    table: NDArray[Any] = np.zeros((0, 0), dtype=np.int64)
+    table_dtype: Any = np.int16
     first_line = -1
     line0 = 0
     for piece in _pieces(text, piece_chars):
@@ -344,7 +342,6 @@ def fast_profile(
         l0, l1 = line0, line0 + starts.size
         line0 = l1
         here = ends > starts
-        nonblank[l0:l1] = here
         if first_line < 0 and here.any():
             first_line = l0 + int(np.argmax(here))
             if kind is None:
@@ -358,8 +355,8 @@ def fast_profile(
         assert kind is not None
         if tokens is None:
             tokens = _Tokens(kind, score_range)
-            wide = kind == "score" and not -(2**15) <= score_range[0] <= score_range[1] < 2**15
-            table = np.zeros((nlines, cap + 1), dtype=np.int64 if wide else np.int16)
+            if kind == "score" and not -(2**15) <= score_range[0] <= score_range[1] < 2**15:
+                table_dtype = np.int64
         suspect = np.zeros(starts.size, dtype=bool)  # lines with a backslash: the json way
         if piece.find("\\") >= 0:
             suspect[np.searchsorted(newlines, np.flatnonzero(b == 92))] = True
@@ -369,30 +366,31 @@ def fast_profile(
         ok_lines, lens, codes, vals = chunk
         if l0 <= first_line < l1 and not ok_lines[first_line - l0]:
             return None  # the first ballot fixes the type: let the slow path look at it
-        if len(tokens.names) > cap:
-            cap = max(2 * cap, len(tokens.names))
-            present = np.concatenate([present, np.zeros((nlines, cap + 1 - present.shape[1]), dtype=bool)], axis=1)
-            table = np.concatenate([table, np.zeros((nlines, cap + 1 - table.shape[1]), dtype=table.dtype)], axis=1)
-        cells = np.repeat((l0 + np.flatnonzero(ok_lines)) * (cap + 1), lens + 1)
+        cap = max(cap, len(tokens.names))
+        cells = np.repeat(np.arange(0, lens.size * (cap + 1), cap + 1), lens + 1)
         cells += codes
+        present = np.zeros((lens.size, cap + 1), dtype=bool)
+        table = np.zeros((lens.size, cap + 1), dtype=table_dtype)
         present.ravel()[cells] = True
         table.ravel()[cells] = vals
-        fast[l0:l1] = ok_lines
-        row_len[l0:l1][ok_lines] = lens
+        blocks.append((present, table))
+        fast_index.append(l0 + np.flatnonzero(ok_lines))
+        row_lens.append(lens)
         for i in np.flatnonzero(here & ~ok_lines).tolist():
             odd_lines.append(padded[starts[i] : ends[i]].tobytes().decode("utf-8"))
             odd_index.append(l0 + i)
     if tokens is None or kind is None:
         return None  # only blank lines
+    width = cap + 1
+    present = np.concatenate([p if p.shape[1] == width else np.pad(p, ((0, 0), (0, width - p.shape[1])))
+                              for p, _ in blocks])[:, 1:]
+    table = np.concatenate([t if t.shape[1] == width else np.pad(t, ((0, 0), (0, width - t.shape[1])))
+                            for _, t in blocks])[:, 1:]
+    row_len = np.concatenate(row_lens)
     if weights is None:
-        weights = np.ones(nlines, dtype=np.int64)
-    weights_odd = weights[np.array(odd_index, dtype=np.int64)]
-    keep = np.flatnonzero(fast)
-    if keep.size and keep[-1] - keep[0] + 1 == keep.size:  # one run of lines (blank ones at the ends)
-        rows: slice | I64 = slice(int(keep[0]), int(keep[-1]) + 1)
+        weights, weights_odd = np.ones(row_len.size, dtype=np.int64), np.ones(len(odd_index), dtype=np.int64)
     else:
-        rows = keep
-    present, table, row_len, weights = present[rows, 1:], table[rows, 1:], row_len[rows], weights[rows]
+        weights, weights_odd = weights[np.concatenate(fast_index)], weights[np.array(odd_index, dtype=np.int64)]
     return _assemble(kind, candidates, score_range, decode, odd_lines, tokens.names, present, table, row_len,
                      weights, weights_odd)
 

@@ -137,42 +137,54 @@ def best_panel(model: TypeModel, weights: np.ndarray, time_limit: float | None =
     return panel
 
 
+def _swap_gains(model: TypeModel, weights: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Gain of every quota-keeping swap out of ``c`` (rows: types leaving, columns: types joining).
+
+    A swap a→b is feasible when every value of a that sits at its minimum is shared by b and every
+    value of b at its maximum is shared by a; counting those with two small matrix products keeps
+    this fast. Infeasible swaps have gain -inf. None when no swap can improve.
+    """
+    qt = model.type_rows
+    hh = model.household_of
+    per_value = qt.T @ c
+    at_min = (per_value - 1 < model.lo - 1e-9).astype(float)
+    at_max = (per_value + 1 > model.hi + 1e-9).astype(float)
+    out_types = np.flatnonzero(c > 0)
+    in_types = np.flatnonzero(c < model.counts)
+    if not len(out_types) or not len(in_types):
+        return None
+    floor = weights[out_types].min()
+    in_types = in_types[weights[in_types] > floor]  # only heavier types can improve
+    if len(in_types) > SWAP_CANDIDATES:
+        in_types = in_types[np.argpartition(-weights[in_types], SWAP_CANDIDATES)[:SWAP_CANDIDATES]]
+    if not len(in_types):
+        return None
+    a_rows, b_rows = qt[out_types], qt[in_types]
+    bad_down = (a_rows @ at_min)[:, None] - (a_rows * at_min) @ b_rows.T
+    bad_up = (b_rows @ at_max)[None, :] - (a_rows * at_max) @ b_rows.T
+    feasible = (bad_down < 0.5) & (bad_up < 0.5) & (out_types[:, None] != in_types[None, :])
+    if model.household_matrix is not None:
+        occupied = np.asarray(model.household_matrix @ c).ravel()
+        hin = hh[in_types]
+        free_in = (hin < 0) | (occupied[np.maximum(hin, 0)] < 1)
+        feasible &= free_in[None, :] | (hh[out_types][:, None] == hin[None, :])
+    gain = np.where(feasible, weights[in_types][None, :] - weights[out_types][:, None], -np.inf)
+    return out_types, in_types, gain
+
+
 def improve_by_swaps(model: TypeModel, weights: np.ndarray, start: np.ndarray, max_steps: int = 25) -> np.ndarray:
     """Best-improvement local search: swap one member for someone of another type, keeping quotas.
 
     A cheap stand-in for the pricing MILP: started from a panel the LP uses (whose dual value equals
     the LP bound), any improving swap yields a panel that improves the LP. Returns the panel reached
-    (``start`` itself if no swap helps). A swap a→b is feasible when every value of a that sits at
-    its minimum is shared by b and every value of b at its maximum is shared by a; counting those
-    with two small matrix products keeps the search fast.
+    (``start`` itself if no swap helps).
     """
     c = start.copy()
-    qt = model.type_rows
-    hh = model.household_of
     for _ in range(max_steps):
-        per_value = qt.T @ c
-        at_min = (per_value - 1 < model.lo - 1e-9).astype(float)
-        at_max = (per_value + 1 > model.hi + 1e-9).astype(float)
-        out_types = np.flatnonzero(c > 0)
-        in_types = np.flatnonzero(c < model.counts)
-        if not len(out_types) or not len(in_types):
+        found = _swap_gains(model, weights, c)
+        if found is None:
             return c
-        floor = weights[out_types].min()
-        in_types = in_types[weights[in_types] > floor]  # only heavier types can improve
-        if len(in_types) > SWAP_CANDIDATES:
-            in_types = in_types[np.argpartition(-weights[in_types], SWAP_CANDIDATES)[:SWAP_CANDIDATES]]
-        if not len(in_types):
-            return c
-        a_rows, b_rows = qt[out_types], qt[in_types]
-        bad_down = (a_rows @ at_min)[:, None] - (a_rows * at_min) @ b_rows.T
-        bad_up = (b_rows @ at_max)[None, :] - (a_rows * at_max) @ b_rows.T
-        feasible = (bad_down < 0.5) & (bad_up < 0.5) & (out_types[:, None] != in_types[None, :])
-        if model.household_matrix is not None:
-            occupied = np.asarray(model.household_matrix @ c).ravel()
-            hin = hh[in_types]
-            free_in = (hin < 0) | (occupied[np.maximum(hin, 0)] < 1)
-            feasible &= free_in[None, :] | (hh[out_types][:, None] == hin[None, :])
-        gain = np.where(feasible, weights[in_types][None, :] - weights[out_types][:, None], -np.inf)
+        out_types, in_types, gain = found
         best = int(np.argmax(gain))
         a, b = divmod(best, len(in_types))
         if not gain.flat[best] > 1e-12:
@@ -180,6 +192,30 @@ def improve_by_swaps(model: TypeModel, weights: np.ndarray, start: np.ndarray, m
         c[out_types[a]] -= 1
         c[in_types[b]] += 1
     return c
+
+
+def improving_neighbours(model: TypeModel, weights: np.ndarray, c: np.ndarray, above: float, limit: int) -> list[np.ndarray]:
+    """Up to ``limit`` panels one swap away from ``c`` whose weight exceeds ``above``, best first.
+
+    Column generation adds many columns per round this way when the local search alone stalls: the
+    neighbours of a panel the MILP just found are mostly improving too.
+    """
+    found = _swap_gains(model, weights, c)
+    if found is None:
+        return []
+    out_types, in_types, gain = found
+    base = float(weights @ c)
+    flat = gain.ravel()
+    ok = np.flatnonzero(base + flat > above)
+    ok = ok[np.argsort(-flat[ok])][:limit]
+    out = []
+    for idx in ok:
+        a, b = divmod(int(idx), len(in_types))
+        n = c.copy()
+        n[out_types[a]] -= 1
+        n[in_types[b]] += 1
+        out.append(n)
+    return out
 
 
 class PanelSet:
@@ -202,6 +238,9 @@ class PanelSet:
 
     def __len__(self) -> int:
         return len(self.panels)
+
+    def __contains__(self, key: bytes) -> bool:
+        return key in self._seen
 
     def keep(self, indices: np.ndarray) -> None:
         """Forget every panel not in ``indices`` (they may be found and added again later)."""

@@ -1,21 +1,31 @@
 """LEXIMIN (Flanigan, Gölz, Gupta, Hennig, Procaccia, Nature 2021) over types, solved with HiGHS.
 
-Stage after stage, maximise the lowest selection probability among the types not yet fixed, keeping
-every fixed type at (at least) its fixed level. Each stage is a linear program over a growing set of
-panels (column generation): the LP's duals weigh the types, and a MILP finds the panel with the
-largest dual weight; if that panel beats the LP's bound it is added, otherwise the stage is optimal
-and every type with a positive dual must sit exactly at the stage's optimum in every optimal
-solution, so it is fixed there. Working on types (not people) keeps the LPs and MILPs small.
+LEXIMIN maximises the lowest selection probability, then the second lowest, and so on. Two phases:
+
+1. **Is the relaxed optimum reachable?** Over the LP relaxation of the panel constraints (count
+   vectors need not be integers) the LEXIMIN point ``p*`` takes a few small LPs and no MILP. The
+   relaxation contains every mixture of real panels, so no real distribution is lexicographically
+   better than ``p*``; if some mixture of real panels gives every type at least ``p*`` (column
+   generation on the total expected shortfall, which reaches 0 exactly then), that mixture *is*
+   the LEXIMIN distribution, with a proof. On generated and real-looking pools this is the usual
+   case and replaces hundreds of stages by one.
+2. **Otherwise, stage after stage** (the Nature paper's algorithm): maximise the lowest
+   probability among the types not yet fixed, keeping every fixed type at its level; each stage is
+   column generation, and every type with a positive dual is fixed at the stage optimum. The
+   panels found in phase 1 stay in the master LP, so the stages start well supplied.
+
+Column generation keeps one HiGHS model alive (``lp.MasterLP``) so each round restarts from the
+last basis. Pricing first tries swap local search from the panels the LP uses (cheap: each sits
+exactly at the LP bound, so any improving swap gives an improving panel) and panels sampled around
+the relaxed point; only when those find nothing does the exact MILP decide whether the LP is
+optimal. Working on types (not people) keeps every LP and MILP small.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
 
 from sortition.algorithms.common import (
     EPS,
@@ -23,108 +33,92 @@ from sortition.algorithms.common import (
     TypeModel,
     best_panel,
     improve_by_swaps,
+    improving_neighbours,
 )
+from sortition.algorithms.lp import LPSolution, MasterLP
 from sortition.algorithms.relaxation import sample_panel, warm_start
 from sortition.errors import SelectionError
 
 DUAL_FIX = 1e-6  # a dual weight above this marks a type as tight at the optimum
 MAX_ROUNDS = 100_000
-HEURISTIC_STARTS = 16
-LP_METHOD = "highs-ipm"
+HEURISTIC_STARTS = 256
+SAMPLED_STARTS = 0
 WARM_SAMPLES = 400
-PRUNE_MIN = 200
-PRUNE_FACTOR = 2
+REACHED = 1e-7  # largest shortfall (in probability) accepted as "the relaxed optimum is reached"
+STOP_AT = 1e-9  # column generation stops early once the largest shortfall is this small
+LEVEL_MARGIN = 1e-10  # fixed levels are kept this much below the optimum, so later LPs stay feasible
+PRUNE_FACTOR = 3  # keep at most this many panels per LP row
+SWAP_STEPS = 2
+MAX_NEW = 10_000  # most columns added per round (the most improving first)
+NEIGHBOURS = 64  # improving neighbours of an exact pricing panel added with it
 
 
-@dataclass
-class StageSolution:
-    z: float
-    x: np.ndarray
-    duals: np.ndarray  # per type (zero for types outside the LP)
-    cap: float
+class ColumnGeneration:
+    """Prices panels into a master LP until no panel improves it."""
 
+    def __init__(self, model: TypeModel, panels: PanelSet, active: np.ndarray, target: np.ndarray | None, rng: np.random.Generator) -> None:
+        self.model = model
+        self.panels = panels
+        self.target = target
+        self.rng = rng
+        self.lp = MasterLP(model.counts, active)
+        self.lp.add_panels(panels.panels)
+        self.rounds = 0
+        self.exact_pricings = 0
+        self.limit = max(200, PRUNE_FACTOR * (int(active.sum()) + 1))
 
-def solve_stage(
-    panels: PanelSet, active: np.ndarray, fixed: np.ndarray, fixed_mask: np.ndarray
-) -> StageSolution:
-    """Restricted primal: max z s.t. p_t >= z (active, unfixed), p_t >= fixed_t (fixed), sum x = 1."""
-    m = panels.matrix()
-    num_panels = m.shape[1]
-    free_idx = np.flatnonzero(active & ~fixed_mask)
-    fix_idx = np.flatnonzero(active & fixed_mask)
-    rows = np.concatenate([free_idx, fix_idx])
-    a_ub = sparse.hstack(
-        [-m[rows, :], sparse.csc_matrix(np.concatenate([np.ones(len(free_idx)), np.zeros(len(fix_idx))])[:, None])],
-        format="csc",
-    )
-    targets = fixed[fix_idx].copy()
-    a_eq = sparse.csc_matrix(np.concatenate([np.ones(num_panels), [0.0]])[None, :])
-    cost = np.zeros(num_panels + 1)
-    cost[-1] = -1.0
-    for attempt in range(8):
-        b_ub = np.concatenate([np.zeros(len(free_idx)), -targets])
-        res = linprog(
-            cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method=LP_METHOD
-        )
-        if res.status == 0:
-            break
-        # Fixed levels come from earlier LPs; rounding can make them a hair too high to reach again.
-        targets = np.maximum(targets - 10.0 ** (attempt - 9), 0.0)
-    else:
-        raise SelectionError(f"the LEXIMIN linear program failed: {res.message}", code="solver_failed")
-    fixed[fix_idx] = np.minimum(fixed[fix_idx], targets)
-    duals = np.zeros(len(active))
-    duals[rows] = -np.asarray(res.ineqlin.marginals)
-    return StageSolution(float(res.x[-1]), np.asarray(res.x[:-1]), np.maximum(duals, 0.0), float(-res.eqlin.marginals[0]))
+    def optimise(self, good_enough: Callable[[LPSolution], bool] | None = None) -> LPSolution:
+        """Column generation to the optimum (or until ``good_enough`` says the solution is provably optimal)."""
+        sol = None
+        for _ in range(MAX_ROUNDS):
+            self.rounds += 1
+            if sol is not None and len(self.panels) > self.limit:
+                self._prune(sol)
+            sol = self.lp.solve()
+            if good_enough is not None and good_enough(sol):
+                return sol
+            weights = sol.duals / self.model.counts
+            used = np.flatnonzero(sol.x > 1e-12)
+            starts = [self.panels.panels[j] for j in used[np.argsort(-sol.x[used])][:HEURISTIC_STARTS]]
+            if self.target is not None:
+                sampled = (sample_panel(self.model, self.target, self.rng) for _ in range(SAMPLED_STARTS))
+                starts += [c for c in sampled if c is not None]
+            found: dict[bytes, tuple[float, np.ndarray]] = {}
+            for start in starts:
+                c = improve_by_swaps(self.model, weights, start, SWAP_STEPS)
+                value = float(weights @ c)
+                if value > sol.cap + EPS and c.tobytes() not in self.panels:
+                    found[c.tobytes()] = (value, c)
+            best = sorted(found.values(), key=lambda vc: -vc[0])[:MAX_NEW]
+            new = [c for _, c in best if self.panels.add(c)]
+            if not new:
+                self.exact_pricings += 1
+                exact = best_panel(self.model, weights)
+                if exact is None:  # pragma: no cover - feasibility was established before
+                    raise SelectionError("no panel meets the quotas", code="infeasible")
+                if float(weights @ exact) <= sol.cap + EPS or not self.panels.add(exact):
+                    return sol
+                new = [exact]
+                for c in improving_neighbours(self.model, weights, exact, sol.cap + EPS, NEIGHBOURS):
+                    if self.panels.add(c):
+                        new.append(c)
+            self.lp.add_panels(new)
+        raise SelectionError("column generation did not converge", code="no_convergence")  # pragma: no cover
 
+    def _prune(self, sol: LPSolution) -> None:
+        """Drop the unused panels with the worst reduced cost: they only slow the LP down.
 
-def column_generation(
-    model: TypeModel,
-    panels: PanelSet,
-    active: np.ndarray,
-    fixed: np.ndarray,
-    fixed_mask: np.ndarray,
-    target: np.ndarray | None = None,
-    rng: np.random.Generator | None = None,
-) -> StageSolution:
-    """Add improving panels until none exists; returns the stage optimum.
-
-    Pricing first tries swap local search from the panels the LP currently uses (cheap, and each
-    of them sits exactly at the LP bound, so any improving swap gives an improving panel); only when
-    no swap helps does the exact MILP decide whether the stage is optimal.
-    """
-    for _ in range(MAX_ROUNDS):
-        sol = solve_stage(panels, active, fixed, fixed_mask)
-        weights = sol.duals / model.counts
-        limit = max(PRUNE_MIN, PRUNE_FACTOR * model.num_types)
-        if len(panels) > limit:
-            # Unused panels with the worst reduced cost only slow the LP down; the current solution
-            # uses none of them, so dropping them keeps every fixed level reachable.
-            reduced = np.asarray(panels.matrix().T @ sol.duals).ravel()
-            used = sol.x > 1e-12
-            order = np.argsort(-np.where(used, np.inf, reduced))
-            panels.keep(order[: max(int(used.sum()), limit // 2)])
-            sol = solve_stage(panels, active, fixed, fixed_mask)
-            weights = sol.duals / model.counts
-        basic = np.flatnonzero(sol.x > 1e-12)
-        added = 0
-        starts = [panels.panels[j] for j in basic[np.argsort(-sol.x[basic])][:HEURISTIC_STARTS]]
-        if target is not None and rng is not None:
-            sampled = (sample_panel(model, target, rng) for _ in range(HEURISTIC_STARTS))
-            starts += [c for c in sampled if c is not None]
-        for start in starts:
-            c = improve_by_swaps(model, weights, start)
-            if float(weights @ c) > sol.cap + EPS and panels.add(c):
-                added += 1
-        if added:
-            continue
-        exact = best_panel(model, weights)
-        if exact is None:  # pragma: no cover - feasibility was established before
-            raise SelectionError("no panel meets the quotas", code="infeasible")
-        c = exact
-        if float(weights @ c) <= sol.cap + EPS or not panels.add(c):
-            return sol
-    raise SelectionError("column generation did not converge", code="no_convergence")  # pragma: no cover
+        ``sol`` is the last solution; panels added since have no weight in it. Columns in the basis
+        have reduced cost 0 and are always kept, so the warm basis survives.
+        """
+        reduced = np.asarray(self.panels.matrix().T @ sol.duals).ravel() - sol.cap
+        reduced[: len(sol.x)][sol.x > 1e-12] = np.inf  # the panels in use stay
+        keep = np.sort(np.argsort(-reduced)[: self.limit // 2])
+        keep = np.union1d(keep, np.flatnonzero(reduced > -1e-9))
+        drop = np.setdiff1d(np.arange(len(self.panels)), keep)
+        if len(drop):
+            self.panels.keep(keep)
+            self.lp.remove_panels(drop)
 
 
 def leximin_distribution(
@@ -132,49 +126,55 @@ def leximin_distribution(
     panels: PanelSet,
     rng: np.random.Generator,
     progress: Callable[[float, str], None] | None = None,
+    try_relaxation: bool = True,
 ) -> tuple[np.ndarray, dict[str, int]]:
     """LEXIMIN distribution over ``panels`` (extended in place).
+
+    ``try_relaxation=False`` skips phase 1 (tests use it to check both phases against each other).
 
     Returns:
         ``x`` (probability of each panel in ``panels.panels``) and statistics.
     """
-    active, target = warm_start(model, panels, rng, min(WARM_SAMPLES, model.num_types))
+    active, target = warm_start(model, panels, rng, min(WARM_SAMPLES, 2 * model.num_types))
+    cg = ColumnGeneration(model, panels, active, target, rng)
+    stats = {"types": model.num_types, "stages": 0, "relaxation_reached": 0}
+    if target is not None and try_relaxation:
+        goal = np.where(active, target / model.counts, 0.0)
+        if progress is not None:
+            progress(0.05, "trying the relaxed optimum")
+        cg.lp.set_targets(goal)
+        sol = cg.optimise(lambda s: bool(s.shortfall.max() <= STOP_AT))
+        if sol.shortfall.max() <= REACHED:
+            stats.update(relaxation_reached=1, rounds=cg.rounds, exact_pricings=cg.exact_pricings, panels_generated=len(panels))
+            if progress is not None:
+                progress(1.0, f"relaxed optimum reached with {len(panels)} panels")
+            return _normalised(sol.x), stats
+        cg.lp.end_targets()
     num_types = model.num_types
-    fixed = np.zeros(num_types)
     fixed_mask = ~active  # types in no feasible panel are fixed at probability 0
-    stages = 0
-    sol = None
+    cg.lp.set_free(np.flatnonzero(active))
+    stage: LPSolution | None = None
     while not fixed_mask.all():
-        stages += 1
-        sol = column_generation(model, panels, active, fixed, fixed_mask, target, rng)
+        stats["stages"] += 1
+        stage = sol = cg.optimise()
         tight = (sol.duals > DUAL_FIX) & ~fixed_mask
         if sol.z >= 1.0 - 1e-9:  # nobody can exceed certainty: everyone left is done
             tight = ~fixed_mask
         if not tight.any():
             tight = np.zeros(num_types, dtype=bool)
             tight[int(np.argmax(np.where(fixed_mask, -1.0, sol.duals)))] = True
-        fixed[tight] = sol.z
+        idx = np.flatnonzero(tight & active)
+        cg.lp.set_fixed(idx, np.full(len(idx), max(sol.z - LEVEL_MARGIN, 0.0)))
         fixed_mask |= tight
         if progress is not None:
-            progress(float(fixed_mask.mean()), f"stage {stages}: {int(fixed_mask.sum())}/{num_types} types fixed")
-    if sol is None:  # pragma: no cover - there is always at least one coverable type
+            progress(float(fixed_mask.mean()), f"stage {stats['stages']}: {int(fixed_mask.sum())}/{num_types} types fixed")
+    if stage is None:  # pragma: no cover - there is always at least one coverable type
         raise SelectionError("nothing to select", code="empty")
-    x = final_distribution(panels, active, fixed)
-    return x, {"stages": stages, "panels_generated": len(panels), "types": num_types}
+    stats.update(rounds=cg.rounds, exact_pricings=cg.exact_pricings, panels_generated=len(panels))
+    return _normalised(stage.x), stats
 
 
-def final_distribution(panels: PanelSet, active: np.ndarray, fixed: np.ndarray) -> np.ndarray:
-    """A distribution meeting every fixed level, minimising the largest shortfall (for numerical safety)."""
-    m = panels.matrix()
-    idx = np.flatnonzero(active)
-    num_panels = m.shape[1]
-    a_ub = sparse.hstack([-m[idx, :], sparse.csc_matrix(-np.ones((len(idx), 1)))], format="csc")
-    a_eq = sparse.csc_matrix(np.concatenate([np.ones(num_panels), [0.0]])[None, :])
-    cost = np.zeros(num_panels + 1)
-    cost[-1] = 1.0
-    res = linprog(cost, A_ub=a_ub, b_ub=-fixed[idx], A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method="highs")
-    if res.status != 0:
-        raise SelectionError(f"the final LEXIMIN program failed: {res.message}", code="solver_failed")
-    x: np.ndarray = np.clip(np.asarray(res.x[:-1]), 0.0, None)
-    normalised: np.ndarray = x / x.sum()
-    return normalised
+def _normalised(x: np.ndarray) -> np.ndarray:
+    x = np.clip(np.asarray(x, dtype=float), 0.0, None)
+    out: np.ndarray = x / x.sum()
+    return out

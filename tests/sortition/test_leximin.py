@@ -92,3 +92,77 @@ def test_households_at_most_one_per_address() -> None:
     dist = find_distribution(pool, 5)
     assert dist.probabilities["1"] + dist.probabilities["4"] <= 1 + 1e-9
     assert panel_meets_quotas(pool, ("1", "4", "2", "3", "5"), 5)  # two from one household is reported
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(tiny_instances())
+def test_staged_leximin_matches_brute_force(instance: tuple[Pool, int]) -> None:
+    """Phase 2 alone (stage by stage, no relaxation shortcut) must also give the exact LEXIMIN."""
+    from sortition.algorithms.leximin import leximin_distribution
+    from sortition.lottery import check_feasibility
+
+    pool, size = instance
+    if not feasible_panels(pool, size):
+        return
+    model = check_feasibility(pool, size)
+    panels = PanelSet(model)
+    x, stats = leximin_distribution(model, panels, np.random.default_rng(0), try_relaxation=False)
+    assert stats["relaxation_reached"] == 0 and stats["stages"] >= 1
+    type_probs = np.asarray(panels.matrix() @ x).ravel()
+    exact = exact_leximin(pool, size)
+    for t, members in enumerate(model.members):
+        for i in members:
+            assert type_probs[t] == pytest.approx(exact[pool.people[i].id], abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [4, 9])
+def test_both_phases_agree_on_larger_pools(seed: int) -> None:
+    """The relaxation shortcut and the staged algorithm reach the same LEXIMIN probabilities."""
+    from sortition.algorithms.leximin import leximin_distribution
+    from sortition.lottery import check_feasibility
+
+    pool = generated_pool(160, 16, [2, 4, 3, 3], seed=seed)
+    model = check_feasibility(pool, 16)
+    results = []
+    for shortcut in (True, False):
+        panels = PanelSet(model)
+        x, _ = leximin_distribution(model, panels, np.random.default_rng(seed), try_relaxation=shortcut)
+        results.append(np.sort(np.asarray(panels.matrix() @ x).ravel()))
+        for counts, w in zip(panels.panels, x, strict=True):
+            if w > 1e-12:
+                assert model.meets_quotas(counts)
+    np.testing.assert_allclose(results[0], results[1], atol=1e-6)
+
+
+def test_master_lp_keeps_its_basis_between_solves() -> None:
+    """Adding a panel re-solves from the last basis: few simplex iterations, same optimum as linprog."""
+    from scipy.optimize import linprog
+
+    from sortition.algorithms.lp import MasterLP
+
+    pool = generated_pool(200, 20, [2, 3, 4], seed=8)
+    model = build_type_model(pool, 20)
+    rng = np.random.default_rng(3)
+    from sortition.algorithms.relaxation import warm_start
+
+    panels = PanelSet(model)
+    active, _ = warm_start(model, panels, rng, 60)
+    lp = MasterLP(model.counts, active)
+    lp.add_panels(panels.panels[:-1])
+    lp.solve()
+    lp.add_panels(panels.panels[-1:])
+    sol = lp.solve()
+    assert lp.h.getInfo().simplex_iteration_count < 50
+    m = panels.matrix().toarray()[active]
+    k = m.shape[1]
+    ref = linprog(
+        np.r_[np.zeros(k), -1.0],
+        A_ub=np.hstack([-m, np.ones((m.shape[0], 1))]),
+        b_ub=np.zeros(m.shape[0]),
+        A_eq=np.r_[np.ones(k), 0.0][None, :],
+        b_eq=[1.0],
+        bounds=[(0, None)] * k + [(None, None)],
+        method="highs",
+    )
+    assert sol.z == pytest.approx(-ref.fun, abs=1e-9)
+    assert float(sol.duals.sum()) == pytest.approx(1.0, abs=1e-9)  # z's column: the duals sum to 1

@@ -6,19 +6,23 @@ Ballot files are almost always written by a program in one fixed shape, e.g.::
 
     {"ranking": ["a", ["b", "c"], "d"]}      {"approve": ["a", "c"]}      {"scores": {"a": 4, "b": 0}}
 
-(``json.dumps`` separators ``", "``/``": "`` or the compact ``","``/``":"``).  For such lines the whole
-file is tokenised at once with numpy on the raw bytes: quotes delimit the name strings; the short
-bytes between two strings (the "gaps": ``", "``, ``"], ["``, ``": 4, "``…) are classified through a
-table of their few distinct values; names become ids through a table of the distinct names (exact:
-keyed by their bytes, never by a hash alone); each line becomes a row key, identical ballots are
-merged with one ``np.unique``.
+(``json.dumps`` separators ``", "``/``": "`` or the compact ``","``/``":"``).  For such lines the
+text is encoded and scanned with numpy a piece at a time (whole lines, small temporaries: on this
+kind of virtual machine first-touch page faults of large fresh arrays cost more than the parsing):
+quotes delimit the strings; a string with the bytes after it up to the next string (``", "``,
+``"], ["``, ``": 4, "``…) is a *token*.  A file has few distinct tokens: each is looked up by a
+64-bit fingerprint in a collision-free hash table and then compared part by part with its first
+occurrence (exact: never by a hash alone), and classified once in Python (a name and the gap after
+it: tie brackets, score value, where it may stand).  The rows are scattered into small matrices per
+piece; the profile classes merge identical ballots.
 
 Exactness: a line takes the fast route only if it matches the grammar exactly (no backslash, no
 other whitespace, integer scores written plainly); every other non-blank line is decoded by
 ``json`` like the slow path and merged in.  Whenever anything is unusual — a bad line, an unknown
-or repeated candidate, a score out of range, another ballot type, a line break character other
-than ``\\n`` — :func:`fast_profile` returns None and the caller runs the exact slow path on the
-whole input, so errors (message, line, field) are those of the slow path by construction.
+or repeated candidate, a score out of range, another ballot type, a control byte other than
+``\\n``, a fingerprint collision — :func:`fast_profile` returns None and the caller runs the exact
+slow path on the whole input, so errors (message, line, field) are those of the slow path by
+construction.
 """
 
 from __future__ import annotations
@@ -94,7 +98,6 @@ def _gap_class(gap: bytes, kind: str) -> tuple[int, int]:
 
 _MULTS = [np.uint64(x) for x in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
                                   0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x2545F4914F6CDD1D, 0x94D049BB133111EB)]
-_MULT = _MULTS[0]
 
 
 def _perfect_table(known: U64) -> tuple[np.uint64, np.uint64, U64, I64] | None:

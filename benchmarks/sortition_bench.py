@@ -160,9 +160,16 @@ def main() -> int:
     parser.add_argument("--ref-timeout", type=float, default=600.0, help="seconds per reference run")
     parser.add_argument("--our-timeout", type=float, default=1800.0, help="seconds per run of ours")
     parser.add_argument("--only", default=None, help="run instances whose name contains this text")
+    parser.add_argument("--exclude", default=None, help="skip instances whose name contains this text")
     parser.add_argument("--no-reference", action="store_true", help="skip the reference runs")
     args = parser.parse_args()
-    chosen = [i for i in INSTANCES if (i.quick or not args.quick) and (args.only is None or args.only in i.name)]
+    chosen = [
+        i
+        for i in INSTANCES
+        if (i.quick or not args.quick)
+        and (args.only is None or args.only in i.name)
+        and (args.exclude is None or args.exclude not in i.name)
+    ]
     rows = []
     with tempfile.TemporaryDirectory(prefix="sortition-bench-") as tmp:
         for inst in chosen:

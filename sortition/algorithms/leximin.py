@@ -135,10 +135,10 @@ def leximin_distribution(
     Returns:
         ``x`` (probability of each panel in ``panels.panels``) and statistics.
     """
-    active, target = warm_start(model, panels, rng, min(WARM_SAMPLES, 2 * model.num_types))
+    active, target, complete = warm_start(model, panels, rng, min(WARM_SAMPLES, 2 * model.num_types))
     cg = ColumnGeneration(model, panels, active, target, rng)
     stats = {"types": model.num_types, "stages": 0, "relaxation_reached": 0}
-    if target is not None and try_relaxation:
+    if target is not None and complete and try_relaxation:
         goal = np.where(active, target / model.counts, 0.0)
         if progress is not None:
             progress(0.05, "trying the relaxed optimum")

@@ -26,9 +26,10 @@ def maximin_distribution(
     progress: Callable[[float, str], None] | None = None,
 ) -> tuple[np.ndarray, dict[str, int]]:
     """A distribution over ``panels`` (extended in place) maximising the minimum probability."""
-    active, target = warm_start(model, panels, rng, min(WARM_SAMPLES, 2 * model.num_types))
+    active, target, complete = warm_start(model, panels, rng, min(WARM_SAMPLES, 2 * model.num_types))
     cg = ColumnGeneration(model, panels, active, target, rng)
-    bound = float((target / model.counts)[active].min()) if target is not None else np.inf
+    # The relaxed minimum bounds the optimum from above once the relaxation's first stage is solved.
+    bound = float((target / model.counts)[active].min()) if target is not None and complete else np.inf
     sol = cg.optimise(lambda s: s.z >= bound - 1e-12)
     x = np.clip(sol.x, 0.0, None)
     return x / x.sum(), {"panels_generated": len(panels), "types": model.num_types, "rounds": cg.rounds}

@@ -17,8 +17,12 @@ from sortition.algorithms.common import PanelSet, TypeModel, initial_panels
 DUAL_FIX = 1e-6
 
 
-def relaxed_leximin(model: TypeModel, active: np.ndarray) -> np.ndarray | None:
-    """LEXIMIN expected count vector over the LP relaxation (None if the solver fails)."""
+def relaxed_leximin(model: TypeModel, active: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """LEXIMIN expected count vector over the LP relaxation, and whether every stage was solved.
+
+    If the solver fails part way, the last stage's point is returned with ``False``: still a good
+    centre for sampling panels, but not the relaxed LEXIMIN, so it proves nothing.
+    """
     t = model.num_types
     n = model.counts.astype(float)
     fixed = np.zeros(t)
@@ -59,7 +63,7 @@ def relaxed_leximin(model: TypeModel, active: np.ndarray) -> np.ndarray | None:
         cost[-1] = -1.0
         res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs-ds")
         if res.status != 0:
-            return c
+            return c, False
         z = float(res.x[-1])
         c = np.asarray(res.x[:-1])
         duals = -np.asarray(res.ineqlin.marginals[-len(free):])
@@ -70,7 +74,7 @@ def relaxed_leximin(model: TypeModel, active: np.ndarray) -> np.ndarray | None:
             tight[int(np.argmax(duals))] = True
         fixed[free[tight]] = z
         fixed_mask[free[tight]] = True
-    return c
+    return c, bool(fixed_mask.all())
 
 
 def _violation(model: TypeModel, c: np.ndarray) -> float:
@@ -129,12 +133,15 @@ def sample_panel(model: TypeModel, target: np.ndarray, rng: np.random.Generator,
     return c if _violation(model, c) == 0 else None
 
 
-def warm_start(model: TypeModel, panels: PanelSet, rng: np.random.Generator, samples: int) -> tuple[np.ndarray, np.ndarray | None]:
+def warm_start(
+    model: TypeModel, panels: PanelSet, rng: np.random.Generator, samples: int
+) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """Seed ``panels`` with panels sampled around the relaxed LEXIMIN point, then cover the rest.
 
-    Returns the mask of types that are in some feasible panel, and the relaxed point (or None).
+    Returns the mask of types that are in some feasible panel, the relaxed point (or None) and
+    whether that point is the exact relaxed LEXIMIN.
     """
-    target = relaxed_leximin(model, np.ones(model.num_types, dtype=bool))
+    target, complete = relaxed_leximin(model, np.ones(model.num_types, dtype=bool))
     candidates = None
     if target is not None:
         candidates = target > 1e-9  # in no fractional panel => in no panel
@@ -142,4 +149,4 @@ def warm_start(model: TypeModel, panels: PanelSet, rng: np.random.Generator, sam
             c = sample_panel(model, target, rng)
             if c is not None:
                 panels.add(c)
-    return initial_panels(model, panels, rng, candidates), target
+    return initial_panels(model, panels, rng, candidates), target, complete

@@ -146,7 +146,7 @@ def test_master_lp_keeps_its_basis_between_solves() -> None:
     from sortition.algorithms.relaxation import warm_start
 
     panels = PanelSet(model)
-    active, _ = warm_start(model, panels, rng, 60)
+    active, _, _ = warm_start(model, panels, rng, 60)
     lp = MasterLP(model.counts, active)
     lp.add_panels(panels.panels[:-1])
     lp.solve()

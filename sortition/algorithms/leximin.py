@@ -65,7 +65,7 @@ class ColumnGeneration:
         self.lp.add_panels(panels.panels)
         self.rounds = 0
         self.exact_pricings = 0
-        self.limit = max(200, PRUNE_FACTOR * (int(active.sum()) + 1))
+        self.limit = max(200, int(PRUNE_FACTOR * (int(active.sum()) + 1)))
 
     def optimise(self, good_enough: Callable[[LPSolution], bool] | None = None) -> LPSolution:
         """Column generation to the optimum (or until ``good_enough`` says the solution is provably optimal)."""

@@ -32,6 +32,7 @@ from scipy.optimize._highspy import _core as highs
 from sortition.errors import SelectionError
 
 INF = highs.kHighsInf
+FIXED_MARGINS = (1e-9, 1e-8, 1e-7, 1e-6)
 
 
 @dataclass
@@ -78,6 +79,7 @@ class MasterLP:
         self.first_panel = 1 + r
         self.num_panels = 0
         self.z_coef = np.ones(r)
+        self.fixed_level = np.full(r, np.nan)  # level of each fixed row (NaN: not fixed)
 
     # -- rows -------------------------------------------------------------------------------------
     def set_free(self, types: np.ndarray) -> None:
@@ -88,6 +90,7 @@ class MasterLP:
                 self.h.changeCoeff(r, 0, -1.0)
                 self.z_coef[r] = 1.0
             self.h.changeRowBounds(r, 0.0, INF)
+            self.fixed_level[r] = np.nan
             self._close_slack(r)
 
     def set_fixed(self, types: np.ndarray, levels: np.ndarray) -> None:
@@ -98,6 +101,7 @@ class MasterLP:
                 self.h.changeCoeff(r, 0, 0.0)
                 self.z_coef[r] = 0.0
             self.h.changeRowBounds(r, float(level), INF)
+            self.fixed_level[r] = float(level)
             self._close_slack(r)
 
     def set_targets(self, targets: np.ndarray) -> None:
@@ -108,6 +112,7 @@ class MasterLP:
                 self.h.changeCoeff(i, 0, 0.0)
                 self.z_coef[i] = 0.0
             self.h.changeRowBounds(i, float(targets[self.rows[i]]), INF)
+        self.fixed_level[:] = np.nan
         self.h.changeColBounds(0, 0.0, 0.0)
         self.h.changeColsBounds(r, np.arange(1, 1 + r, dtype=np.int32), np.zeros(r), np.full(r, INF))
         self.h.changeColsCost(r, np.arange(1, 1 + r, dtype=np.int32), -self.counts[self.rows])
@@ -155,6 +160,18 @@ class MasterLP:
     def solve(self) -> LPSolution:
         status = self.h.run()
         model_status = self.h.getModelStatus()
+        if model_status == highs.HighsModelStatus.kInfeasible:
+            # Fixed levels come from earlier optima, exact only up to the solver's tolerance (1e-7):
+            # together they can be a hair out of reach. Lower them step by step, as little as works.
+            fixed = np.flatnonzero(~np.isnan(self.fixed_level))
+            for margin in FIXED_MARGINS:
+                for r in fixed:
+                    self.h.changeRowBounds(int(r), max(float(self.fixed_level[r]) - margin, 0.0), INF)
+                self.fixed_level[fixed] = np.maximum(self.fixed_level[fixed] - margin, 0.0)
+                status = self.h.run()
+                model_status = self.h.getModelStatus()
+                if model_status != highs.HighsModelStatus.kInfeasible:
+                    break
         if model_status != highs.HighsModelStatus.kOptimal:
             # Numerical trouble after many modifications: solve once more from scratch.
             self.h.clearSolver()

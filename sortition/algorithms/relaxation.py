@@ -15,6 +15,7 @@ from scipy.optimize import linprog
 from sortition.algorithms.common import PanelSet, TypeModel, initial_panels
 
 DUAL_FIX = 1e-6
+LEVEL_MARGINS = (1e-10, 1e-9, 1e-8, 1e-7)  # how far below its level a fixed type may go, tried in turn
 
 
 def relaxed_leximin(model: TypeModel, active: np.ndarray) -> tuple[np.ndarray | None, bool]:
@@ -57,12 +58,17 @@ def relaxed_leximin(model: TypeModel, active: np.ndarray) -> tuple[np.ndarray | 
             format="csc",
         )
         b_ub = np.concatenate([base_hi, -base_lo[finite], np.zeros(len(free))])
-        lower = np.where(fixed_mask & active, fixed * n * (1 - 1e-9), 0.0)
-        bounds = list(zip(np.append(lower, 0.0), np.append(n, 1.0), strict=True))
         cost = np.zeros(t + 1)
         cost[-1] = -1.0
-        res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs-ds")
-        if res.status != 0:
+        for margin in LEVEL_MARGINS:
+            # Fixed levels come from earlier LPs; their rounding can make them a hair too high to
+            # reach together again, so they are kept a tiny margin below.
+            lower = np.where(fixed_mask & active, np.maximum(fixed - margin, 0.0) * n, 0.0)
+            bounds = list(zip(np.append(lower, 0.0), np.append(n, 1.0), strict=True))
+            res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs-ds")
+            if res.status == 0:
+                break
+        else:
             return c, False
         z = float(res.x[-1])
         c = np.asarray(res.x[:-1])

@@ -44,8 +44,8 @@ MAX_ROUNDS = 100_000
 HEURISTIC_STARTS = 256
 SAMPLED_STARTS = 0
 WARM_SAMPLES = 400
-REACHED = 1e-7  # largest shortfall (in probability) accepted as "the relaxed optimum is reached"
-STOP_AT = 1e-9  # column generation stops early once the largest shortfall is this small
+REACHED = 1e-6  # largest shortfall (in probability) accepted as "the relaxed optimum is reached"
+STOP_AT = 1e-9  # column generation may stop once the total expected shortfall (in seats) is this small
 LEVEL_MARGIN = 1e-10  # fixed levels are kept this much below the optimum, so later LPs stay feasible
 PRUNE_FACTOR = 3  # keep at most this many panels per LP row
 SWAP_STEPS = 2
@@ -143,8 +143,14 @@ def leximin_distribution(
         if progress is not None:
             progress(0.05, "trying the relaxed optimum")
         cg.lp.set_targets(goal)
-        sol = cg.optimise(lambda s: bool(s.shortfall.max() <= STOP_AT))
-        if sol.shortfall.max() <= REACHED:
+
+        def shortfall(s: LPSolution) -> float:
+            """Largest amount by which a type's probability under ``s`` falls below the goal."""
+            p = np.asarray(panels.matrix() @ _normalised(s.x)).ravel()
+            return float(np.max(np.where(active, goal - p, 0.0)))
+
+        sol = cg.optimise(lambda s: s.objective >= -STOP_AT and shortfall(s) <= REACHED)
+        if shortfall(sol) <= REACHED:
             stats.update(relaxation_reached=1, rounds=cg.rounds, exact_pricings=cg.exact_pricings, panels_generated=len(panels))
             if progress is not None:
                 progress(1.0, f"relaxed optimum reached with {len(panels)} panels")

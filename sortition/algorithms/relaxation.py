@@ -15,6 +15,8 @@ from scipy.optimize import linprog
 from sortition.algorithms.common import PanelSet, TypeModel, initial_panels
 
 DUAL_FIX = 1e-6
+# The relaxed levels are the targets phase 2 must reach exactly, so they are solved tighter than usual.
+TIGHT = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9}
 LEVEL_MARGINS = (1e-10, 1e-9, 1e-8, 1e-7)  # how far below its level a fixed type may go, tried in turn
 
 
@@ -65,7 +67,7 @@ def relaxed_leximin(model: TypeModel, active: np.ndarray) -> tuple[np.ndarray | 
             # reach together again, so they are kept a tiny margin below.
             lower = np.where(fixed_mask & active, np.maximum(fixed - margin, 0.0) * n, 0.0)
             bounds = list(zip(np.append(lower, 0.0), np.append(n, 1.0), strict=True))
-            res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs-ds")
+            res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs-ds", options=TIGHT)
             if res.status == 0:
                 break
         else:

@@ -15,10 +15,9 @@ LEXIMIN maximises the lowest selection probability, then the second lowest, and 
    panels found in phase 1 stay in the master LP, so the stages start well supplied.
 
 Column generation keeps one HiGHS model alive (``lp.MasterLP``) so each round restarts from the
-last basis. Pricing first tries swap local search from the panels the LP uses (cheap: each sits
-exactly at the LP bound, so any improving swap gives an improving panel) and panels sampled around
-the relaxed point; only when those find nothing does the exact MILP decide whether the LP is
-optimal. Working on types (not people) keeps every LP and MILP small.
+last basis. Pricing first tries short swap searches from the panels the LP uses (cheap: each sits
+exactly at the LP bound, so any improving swap gives an improving panel); only when those find
+nothing does the exact MILP decide whether the LP is optimal. Working on types (not people) keeps every LP and MILP small.
 """
 
 from __future__ import annotations
@@ -36,13 +35,12 @@ from sortition.algorithms.common import (
     improving_neighbours,
 )
 from sortition.algorithms.lp import LPSolution, MasterLP
-from sortition.algorithms.relaxation import sample_panel, warm_start
+from sortition.algorithms.relaxation import warm_start
 from sortition.errors import SelectionError
 
 DUAL_FIX = 1e-6  # a dual weight above this marks a type as tight at the optimum
 MAX_ROUNDS = 100_000
 HEURISTIC_STARTS = 256
-SAMPLED_STARTS = 0
 WARM_SAMPLES = 400
 REACHED = 1e-6  # largest shortfall (in probability) accepted as "the relaxed optimum is reached"
 STOP_AT = 1e-9  # column generation may stop once the total expected shortfall (in seats) is this small
@@ -56,11 +54,9 @@ NEIGHBOURS = 64  # improving neighbours of an exact pricing panel added with it
 class ColumnGeneration:
     """Prices panels into a master LP until no panel improves it."""
 
-    def __init__(self, model: TypeModel, panels: PanelSet, active: np.ndarray, target: np.ndarray | None, rng: np.random.Generator) -> None:
+    def __init__(self, model: TypeModel, panels: PanelSet, active: np.ndarray) -> None:
         self.model = model
         self.panels = panels
-        self.target = target
-        self.rng = rng
         self.lp = MasterLP(model.counts, active)
         self.lp.add_panels(panels.panels)
         self.rounds = 0
@@ -80,9 +76,6 @@ class ColumnGeneration:
             weights = sol.duals / self.model.counts
             used = np.flatnonzero(sol.x > 1e-12)
             starts = [self.panels.panels[j] for j in used[np.argsort(-sol.x[used])][:HEURISTIC_STARTS]]
-            if self.target is not None:
-                sampled = (sample_panel(self.model, self.target, self.rng) for _ in range(SAMPLED_STARTS))
-                starts += [c for c in sampled if c is not None]
             found: dict[bytes, tuple[float, np.ndarray]] = {}
             for start in starts:
                 c = improve_by_swaps(self.model, weights, start, SWAP_STEPS)
@@ -136,7 +129,7 @@ def leximin_distribution(
         ``x`` (probability of each panel in ``panels.panels``) and statistics.
     """
     active, target, complete = warm_start(model, panels, rng, min(WARM_SAMPLES, 2 * model.num_types))
-    cg = ColumnGeneration(model, panels, active, target, rng)
+    cg = ColumnGeneration(model, panels, active)
     stats = {"types": model.num_types, "stages": 0, "relaxation_reached": 0}
     if target is not None and complete and try_relaxation:
         goal = np.where(active, target / model.counts, 0.0)

@@ -27,7 +27,7 @@ def maximin_distribution(
 ) -> tuple[np.ndarray, dict[str, int]]:
     """A distribution over ``panels`` (extended in place) maximising the minimum probability."""
     active, target, complete = warm_start(model, panels, rng, min(WARM_SAMPLES, 2 * model.num_types))
-    cg = ColumnGeneration(model, panels, active, target, rng)
+    cg = ColumnGeneration(model, panels, active)
     # The relaxed minimum bounds the optimum from above once the relaxation's first stage is solved.
     bound = float((target / model.counts)[active].min()) if target is not None and complete else np.inf
     sol = cg.optimise(lambda s: s.z >= bound - 1e-12)

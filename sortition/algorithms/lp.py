@@ -42,7 +42,6 @@ class LPSolution:
     x: np.ndarray  # weight of each panel column, in the order they were added (after pruning)
     duals: np.ndarray  # per type of the model (zero for types without a row)
     cap: float  # dual of sum x = 1
-    shortfall: np.ndarray  # per type slack s_t (zero where no slack is allowed)
 
 
 class MasterLP:
@@ -188,13 +187,10 @@ class MasterLP:
         r = len(self.rows)
         duals = np.zeros(len(self.counts))
         duals[self.rows] = np.maximum(-row_dual[:r], 0.0)
-        shortfall = np.zeros(len(self.counts))
-        shortfall[self.rows] = np.maximum(col[1 : 1 + r], 0.0)
         return LPSolution(
             objective=float(self.h.getInfo().objective_function_value),
             z=float(col[0]),
             x=np.maximum(col[self.first_panel :], 0.0),
             duals=duals,
             cap=float(row_dual[self.sum_row]),
-            shortfall=shortfall,
         )

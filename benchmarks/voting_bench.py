@@ -14,7 +14,7 @@ Data (seeded, generated before timing):
 
 Where the reference cannot run at full size (Kemeny enumerates m! orders; abcvoting's exact PAV
 and CC brute force in pure Python), both sides are timed on the same stated reduced input and the
-row says so.  Usage: ``python benchmarks/voting_bench.py [--quick] [--json]``.
+row says so.  Usage: ``python benchmarks/voting_bench.py [--quick] [--json] [--only TEXT]``.
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def warm_up() -> None:
         ref_count("slate", prof, names, method, 2)
 
 
-def bench(label: str, kind: str, lines: list[str], methods: list[str], seats: int | None = None,
+def bench_one(label: str, kind: str, lines: list[str], methods: list[str], seats: int | None = None,
           note: str = "", plain: bool = False) -> list[dict[str, Any]]:
     """End to end per method = parse+build (timed once per side, shared by the methods) + count.
 
@@ -269,12 +269,28 @@ def bench(label: str, kind: str, lines: list[str], methods: list[str], seats: in
     return rows
 
 
+def _summary(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    doc = [r for r in rows if r["ratio_documented"] is not None]
+    if doc:
+        worst = min(doc, key=lambda r: r["ratio_documented"])
+        print(f"# smallest ratio vs documented use: {worst['method']} on {worst['dataset']}: "
+              f"{worst['ratio_documented']:.1f}x (goal >= 20x)")
+    worst = min(rows, key=lambda r: r["ratio_collapsed"])
+    print(f"# smallest ratio vs collapsed reference: {worst['method']} on {worst['dataset']}: "
+          f"{worst['ratio_collapsed']:.1f}x")
+    print(f"# all winners identical to the reference: {all(r['same_winners'] for r in rows)}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="10x smaller inputs")
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON at the end")
     parser.add_argument("--skip-reference", action="store_true", help="only the all-methods run of ours")
     parser.add_argument("--no-plain", action="store_true", help="skip the uncollapsed reference build timing")
+    parser.add_argument("--only", metavar="TEXT", help="only the data sets whose label contains TEXT (e.g. 'score');"
+                        " skips the all-methods run")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     n_ranked, n_score, n_appr, n_all = 100_000 // scale, 100_000 // scale, 1_000_000 // scale, 1_000_000 // scale
@@ -282,6 +298,10 @@ def main() -> int:
     print(f"# voting benchmark  cpus={os.cpu_count()}  load average={os.getloadavg()[0]:.1f}  quick={args.quick}")
     print("# CPU seconds of this process, one run per side after warm-up (both sides warmed up)")
     rows: list[dict[str, Any]] = []
+
+    def bench(label: str, *rest: Any, **options: Any) -> list[dict[str, Any]]:
+        return [] if args.only and args.only not in label else bench_one(label, *rest, **options)
+
     if not args.skip_reference:
         t_warm, _ = timed(warm_up)
         print(f"# reference warm-up (numba compile etc., not counted): {t_warm:.1f}s")
@@ -307,6 +327,11 @@ def main() -> int:
         rows += bench("approval x20 slates, 1% prefix", "slate", approvals[: max(1, n_appr // 100)], ["pav", "cc"],
                       seats=SLATE_SEATS, note=f"(k={SLATE_SEATS}; reference brute force too slow at full size)",
                       plain=plain)
+    if args.only:
+        _summary(rows)
+        if args.json:
+            print(json.dumps({"rows": rows}))
+        return 0
     # All our ranked methods together on the big ranked input: parse once, count with every method.
     big = "\n".join(ranked_lines(n_all, 12, False, 5))
     t0, c0 = time.perf_counter(), time.process_time()
@@ -321,16 +346,7 @@ def main() -> int:
           f"({profile.weights.size:,} distinct): parse+build {t_parse:.2f}s wall, counting "
           f"{total - t_parse:.2f}s wall, total {total:.2f}s wall / {cpu_total:.2f}s CPU  (goal < 10 s)")
     print("#   " + ", ".join(f"{k} {v:.2f}s" for k, v in per_method.items()))
-    if rows:
-        doc = [r for r in rows if r["ratio_documented"] is not None]
-        if doc:
-            worst = min(doc, key=lambda r: r["ratio_documented"])
-            print(f"# smallest ratio vs documented use: {worst['method']} on {worst['dataset']}: "
-                  f"{worst['ratio_documented']:.1f}x (goal >= 20x)")
-        worst = min(rows, key=lambda r: r["ratio_collapsed"])
-        print(f"# smallest ratio vs collapsed reference: {worst['method']} on {worst['dataset']}: "
-              f"{worst['ratio_collapsed']:.1f}x")
-        print(f"# all winners identical to the reference: {all(r['same_winners'] for r in rows)}")
+    _summary(rows)
     if args.json:
         print(json.dumps({"rows": rows, "all_methods": {"ballots": n_all, "parse_s": t_parse, "total_s": total, "cpu_s": cpu_total,
                                                           "per_method_s": per_method,

@@ -16,6 +16,13 @@ occurrence (exact: never by a hash alone), and classified once in Python (a name
 it: tie brackets, score value, where it may stand).  The rows are scattered into small matrices per
 piece; the profile classes merge identical ballots.
 
+Complete score ballots written by a program often have one more property: the same candidates in
+the same order and one-digit scores, so every line has the first line's bytes except for the score
+digits.  :func:`fixed_width_scores` handles such files first (no tokens at all): the text is
+compared with the first line repeated (``memcmp``), after the score bytes have been copied out of
+each line; each line's scores become one integer key, and the distinct keys are the profile rows.
+Anything else, even one differing line, goes the token way below.
+
 Exactness: a line takes the fast route only if it matches the grammar exactly (no backslash, no
 other whitespace, integer scores written plainly); every other non-blank line is decoded by
 ``json`` like the slow path and merged in.  Whenever anything is unusual — a bad line, an unknown
@@ -27,6 +34,7 @@ construction.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -317,6 +325,10 @@ def fast_profile(
     """
     if kind is not None and kind not in _KEY_OF:
         return None
+    if kind in (None, "score"):
+        fixed = fixed_width_scores(text, candidates, score_range, decode, weights, piece_chars)
+        if fixed is not None:
+            return fixed
     if not text.isascii() and any(ch in text for ch in _LINE_BREAKS):
         return None
     tokens: _Tokens | None = None
@@ -396,6 +408,136 @@ def fast_profile(
         weights, weights_odd = weights[np.concatenate(fast_index)], weights[np.array(odd_index, dtype=np.int64)]
     return _assemble(kind, candidates, score_range, decode, odd_lines, tokens.names, present, table, row_len,
                      weights, weights_odd)
+
+
+def _score_template(line: str, decode: Any) -> tuple[list[str], list[int]] | None:
+    """Names and value offsets of a score ballot line written exactly as ``json.dumps`` writes it
+    (default ``", "``/``": "`` or compact separators, ASCII escapes) with one-digit scores; else None."""
+    try:
+        item = decode(line)
+    except Exception:
+        return None  # malformed, duplicate keys…: the other paths deal with it
+    if type(item) is not dict or list(item) != ["scores"]:
+        return None
+    payload = item["scores"]
+    if type(payload) is not dict or not payload:
+        return None
+    if any(type(v) is not int or not 0 <= v <= 9 for v in payload.values()):
+        return None
+    for sep, colon in ((", ", ": "), (",", ":")):
+        text = '{"scores"' + colon + "{"
+        offsets = []
+        for i, (name, value) in enumerate(payload.items()):
+            text += (sep if i else "") + json.dumps(name) + colon
+            offsets.append(len(text))
+            text += str(value)
+        if text + "}}" == line:
+            return list(payload), offsets
+    return None
+
+
+def fixed_width_scores(
+    text: str,
+    candidates: tuple[str, ...] | None,
+    score_range: tuple[int, int],
+    decode: Any,
+    weights: I64 | None = None,
+    piece_chars: int = 1 << 19,
+) -> ScoreProfile | None:
+    """The profile of a score ballot file whose lines all have the first line's bytes except for
+    the one-digit scores, or None (then the token path and, failing that, the json path run).
+
+    This is the usual shape of complete score ballots written by a program: the same candidates in
+    the same order, ``json.dumps`` formatting, scores 0–9.  The first line is decoded by the strict
+    decoder and must be exactly ``json.dumps``' rendering of itself (default or compact separators,
+    one-digit scores); it is the template.  The text is then compared with the template repeated,
+    byte for byte (``memcmp`` speed), after the score bytes of each line have been copied out and
+    replaced by the template's — so every line is the template with other digits in the score
+    places, i.e. a valid ballot with the same names.  A score byte that is not a digit in the
+    declared range, a line of another length, another byte anywhere, non-ASCII text or an unknown
+    candidate: None.  Works a piece of whole lines at a time (small temporaries, no page faults).
+    """
+    if not text or not text.isascii():
+        return None
+    first = text.find("\n")
+    if first < 0:
+        first = len(text)
+    template = _score_template(text[:first], decode)
+    if template is None:
+        return None
+    names, offsets = template
+    width = first + 1  # bytes per line with its newline
+    size = len(text) - text.endswith("\n")
+    if (size + 1) % width:
+        return None
+    n = (size + 1) // width
+    if weights is not None and weights.size != n:
+        return None
+    low, high = score_range
+    lowest, highest = 48 + max(low, 0), 48 + min(high, 9)  # allowed score bytes
+    if lowest > highest:
+        return None
+    if candidates is None:
+        cands = tuple(sorted(names))
+    elif all(name in candidates for name in names):
+        cands = candidates
+    else:
+        return None  # unknown candidate: the json path names it
+    m, k = len(cands), len(names)
+    index = {c: i for i, c in enumerate(cands)}
+    columns = [index[name] for name in names]
+    # Each line becomes one int64 key: its scores in candidate order as digits of base `radix`, so
+    # that sorting the keys sorts the rows lexicographically (the order profiles keep their rows in).
+    radix = highest - lowest + 1
+    if radix**k >= 2**62:
+        return None
+    by_candidate = [offsets[i] for i in sorted(range(k), key=columns.__getitem__)]
+    where = np.array(by_candidate, dtype=np.int64)
+    line = bytearray(text[:first] + "\n", "ascii")
+    for p in offsets:
+        line[p] = 48
+    rows = max(1, piece_chars // width)
+    expected = bytes(line) * rows
+    keys = np.empty(n, dtype=np.int64)
+    for a in range(0, n, rows):
+        b = min(n, a + rows)
+        buf = bytearray(text[a * width : b * width], "ascii")
+        if len(buf) < (b - a) * width:
+            buf += b"\n"  # the last line without its newline
+        block = np.frombuffer(buf, dtype=np.uint8).reshape(b - a, width)
+        digits = block[:, where]
+        block[:, where] = 48
+        if buf != (expected if b - a == rows else bytes(line) * (b - a)):
+            return None
+        if int(digits.min()) < lowest or int(digits.max()) > highest:
+            return None
+        digits -= lowest  # score minus the smallest allowed one
+        key = keys[a:b]
+        key[:] = digits[:, 0]
+        for j in range(1, k):
+            key *= radix
+            key += digits[:, j]
+    if weights is None:
+        merged, counts = np.unique(keys, return_counts=True)
+        summed = counts.astype(np.int64)
+    else:
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+        merged = sorted_keys[starts]
+        summed = np.add.reduceat(weights[order].astype(np.int64), starts)
+    u = merged.size
+    scores = np.full((u, m), low, dtype=np.int64)
+    scored = np.zeros((u, m), dtype=bool)
+    rest = merged
+    offset = lowest - 48
+    for c in sorted(columns, reverse=True):  # the last digit is the candidate listed last
+        rest, digit = np.divmod(rest, radix)
+        scores[:, c] = digit
+        if offset:
+            scores[:, c] += offset
+        scored[:, c] = True
+    return ScoreProfile(cands, scores, scored, summed, low, high)
 
 
 def _pieces(text: str, size: int) -> Iterator[str]:

@@ -9,7 +9,7 @@ everyone else is still grouped by feature vector.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import sparse
@@ -60,6 +60,25 @@ class TypeModel:
         if self.household_matrix is not None and self.household_matrix.shape[0]:
             ok = ok and bool(np.all(self.household_matrix @ counts <= 1))
         return ok
+
+
+def face_of(model: TypeModel, target: np.ndarray, tol: float = 1e-7) -> tuple[TypeModel, int]:
+    """The model restricted to the smallest face of the quota polytope that holds ``target``.
+
+    ``target`` is an expected count vector (a point of the LP relaxation). If a quota row is at its
+    minimum (or maximum) there, every panel of any mixture whose expectation is ``target`` sits at
+    that minimum too: a mixture of panels at or above a bound averages exactly to the bound only if
+    none is above. So when we look for a mixture equal to ``target`` only panels with those rows
+    pinned can help, and searching among them alone saves the column generation most of its work
+    (on real-looking pools nearly every quota row is tight at the LEXIMIN point). Returns the
+    restricted model and the number of rows pinned.
+    """
+    q = np.asarray(model.quota_matrix @ target).ravel()
+    at_lo = np.abs(q - model.lo) <= tol
+    at_hi = np.abs(q - model.hi) <= tol
+    lo = np.where(at_hi, model.hi, model.lo)
+    hi = np.where(at_lo, model.lo, model.hi)
+    return replace(model, lo=lo, hi=hi, _constraints=[]), int((at_lo | at_hi).sum())
 
 
 def build_type_model(pool: Pool, size: int, quotas: list[Quota] | None = None) -> TypeModel:

@@ -31,9 +31,11 @@ from sortition.algorithms.common import (
     PanelSet,
     TypeModel,
     best_panel,
+    face_of,
     improve_by_swaps,
     improving_neighbours,
 )
+from sortition.algorithms.exchange import apply_move, exchange_index, exchange_moves
 from sortition.algorithms.lp import LPSolution, MasterLP
 from sortition.algorithms.relaxation import warm_start
 from sortition.errors import SelectionError
@@ -49,6 +51,8 @@ PRUNE_FACTOR = 3  # keep at most this many panels per LP row
 SWAP_STEPS = 2
 MAX_NEW = 10_000  # most columns added per round (the most improving first)
 NEIGHBOURS = 64  # improving neighbours of an exact pricing panel added with it
+EXCHANGE_STARTS = 64  # panels in use whose exchanges are scored each round
+EXCHANGES_PER_START = 32  # improving exchanges kept per start
 
 
 class ColumnGeneration:
@@ -56,9 +60,11 @@ class ColumnGeneration:
 
     def __init__(self, model: TypeModel, panels: PanelSet, active: np.ndarray) -> None:
         self.model = model
+        self.pricing = model  # the model new panels are searched in (a face of it while reaching a target)
         self.panels = panels
         self.lp = MasterLP(model.counts, active)
         self.lp.add_panels(panels.panels)
+        self.exchange = exchange_index(model)
         self.rounds = 0
         self.exact_pricings = 0
         self.limit = max(200, int(PRUNE_FACTOR * (int(active.sum()) + 1)))
@@ -75,28 +81,50 @@ class ColumnGeneration:
                 return sol
             weights = sol.duals / self.model.counts
             used = np.flatnonzero(sol.x > 1e-12)
-            starts = [self.panels.panels[j] for j in used[np.argsort(-sol.x[used])][:HEURISTIC_STARTS]]
+            starts = [self.panels.panels[j] for j in used[np.argsort(-sol.x[used])]]
+            if self.pricing is not self.model:
+                starts = [c for c in starts if self.pricing.meets_quotas(c)]
             found: dict[bytes, tuple[float, np.ndarray]] = {}
-            for start in starts:
-                c = improve_by_swaps(self.model, weights, start, SWAP_STEPS)
+            for start in starts[:HEURISTIC_STARTS]:
+                c = improve_by_swaps(self.pricing, weights, start, SWAP_STEPS)
                 value = float(weights @ c)
                 if value > sol.cap + EPS and c.tobytes() not in self.panels:
                     found[c.tobytes()] = (value, c)
+            if self.exchange is not None:
+                for start in starts[:EXCHANGE_STARTS]:
+                    for c in self._exchanges(weights, start, sol.cap + EPS, EXCHANGES_PER_START):
+                        found.setdefault(c.tobytes(), (float(weights @ c), c))
             best = sorted(found.values(), key=lambda vc: -vc[0])[:MAX_NEW]
             new = [c for _, c in best if self.panels.add(c)]
             if not new:
                 self.exact_pricings += 1
-                exact = best_panel(self.model, weights)
+                exact = best_panel(self.pricing, weights)
+                if exact is None and self.pricing is not self.model:
+                    return sol  # the face holds no panel at all: the target is out of reach
                 if exact is None:  # pragma: no cover - feasibility was established before
                     raise SelectionError("no panel meets the quotas", code="infeasible")
                 if float(weights @ exact) <= sol.cap + EPS or not self.panels.add(exact):
                     return sol
                 new = [exact]
-                for c in improving_neighbours(self.model, weights, exact, sol.cap + EPS, NEIGHBOURS):
+                neighbours = improving_neighbours(self.pricing, weights, exact, sol.cap + EPS, NEIGHBOURS)
+                if self.exchange is not None:
+                    neighbours += self._exchanges(weights, exact, sol.cap + EPS, NEIGHBOURS)
+                for c in neighbours:
                     if self.panels.add(c):
                         new.append(c)
             self.lp.add_panels(new)
         raise SelectionError("column generation did not converge", code="no_convergence")  # pragma: no cover
+
+    def _exchanges(self, weights: np.ndarray, c: np.ndarray, above: float, limit: int) -> list[np.ndarray]:
+        """Up to ``limit`` panels one exchange away from ``c`` (same quota counts) weighing more than ``above``."""
+        assert self.exchange is not None
+        moves = exchange_moves(self.exchange, self.model, weights, c, above - float(weights @ c), limit)
+        out = []
+        for move in moves:
+            n = apply_move(c, move)
+            if n.tobytes() not in self.panels:
+                out.append(n)
+        return out
 
     def _prune(self, sol: LPSolution) -> None:
         """Drop the unused panels with the worst reduced cost: they only slow the LP down.
@@ -136,6 +164,7 @@ def leximin_distribution(
         if progress is not None:
             progress(0.05, "trying the relaxed optimum")
         cg.lp.set_targets(goal)
+        cg.pricing, stats["face_rows"] = face_of(model, target)
 
         def shortfall(s: LPSolution) -> float:
             """Largest amount by which a type's probability under ``s`` falls below the goal."""
@@ -149,6 +178,7 @@ def leximin_distribution(
                 progress(1.0, f"relaxed optimum reached with {len(panels)} panels")
             return _normalised(sol.x), stats
         cg.lp.end_targets()
+        cg.pricing = model
     num_types = model.num_types
     fixed_mask = ~active  # types in no feasible panel are fixed at probability 0
     cg.lp.set_free(np.flatnonzero(active))

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
-from sortition.algorithms.common import PanelSet, TypeModel, initial_panels
+from sortition.algorithms.common import PanelSet, TypeModel, face_of, initial_panels
 
 DUAL_FIX = 1e-6
 # The relaxed levels are the targets phase 2 must reach exactly, so they are solved tighter than usual.
@@ -153,8 +153,13 @@ def warm_start(
     candidates = None
     if target is not None:
         candidates = target > 1e-9  # in no fractional panel => in no panel
+        # Sampled on the face of the quota polytope that holds the target (its tight quota rows
+        # pinned): only such panels can be part of a mixture that reaches it.
+        face = face_of(model, target)[0] if complete else model
         for _ in range(samples):
-            c = sample_panel(model, target, rng)
+            c = sample_panel(face, target, rng)
+            if c is None and face is not model:
+                c = sample_panel(model, target, rng)
             if c is not None:
                 panels.add(c)
     return initial_panels(model, panels, rng, candidates), target, complete

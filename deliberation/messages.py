@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -143,22 +143,16 @@ def store_batch(session: Session, drafts: Sequence[Draft]) -> list[Outcome]:
             first[key] = i
     rooms = sorted({d.room_id for d in drafts})
     authors = sorted({d.author_id for d in drafts})
+    conn = session.connection()  # Core statements built once (below) on the session's transaction
     users: dict[int, tuple[bool, str, str | None]] = {}
     members: dict[tuple[int, int], Any] = {}
-    for r in session.execute(
-        select(User.id, User.active, User.name, User.locale, RoomMember.room_id, RoomMember.muted_until,
-               RoomMember.removed_at)
-        .outerjoin(RoomMember, and_(RoomMember.user_id == User.id, RoomMember.room_id.in_(rooms)))
-        .where(User.id.in_(authors))
-    ).all():
+    for r in conn.execute(_AUTHORS, {"rooms": rooms, "authors": authors}):
         users[r.id] = (r.active, r.name, r.locale)
         if r.room_id is not None:
             members[(r.room_id, r.id)] = r
     stored: dict[tuple[int, int, str], Stored] = {
-        (m.room_id, m.author_id, m.client_id): Stored(serialize(m, name), False)
-        for m, name in session.execute(
-            select(Message, User.name).join(User, User.id == Message.author_id)
-            .where(Message.room_id.in_(rooms), Message.client_id.in_(sorted({d.client_id for d in drafts}))))
+        (m.room_id, m.author_id, m.client_id): Stored(serialize(m, m.author_name), False)  # type: ignore[arg-type]
+        for m in conn.execute(_RESENDS, {"rooms": rooms, "client_ids": sorted({d.client_id for d in drafts})})
     }
     by_room: dict[int, list[int]] = {}  # drafts to insert, per room, in order
     for i in sorted(first.values()):
@@ -174,17 +168,14 @@ def store_batch(session: Session, drafts: Sequence[Draft]) -> list[Outcome]:
     row_of: list[int] = []
     for rid in sorted(by_room):  # id order: two processes locking several rooms cannot deadlock
         ids = by_room[rid]
-        got = session.execute(  # the Table, not the mapped class: no ORM bulk-update machinery per room
-            update(_ROOM).where(_ROOM.c.id == rid).values(next_seq=_ROOM.c.next_seq + len(ids))
-            .returning(_ROOM.c.next_seq, _ROOM.c.closed_at)
-        ).one_or_none()
+        got = conn.execute(_RESERVE, {"rid": rid, "n": len(ids)}).one_or_none()
         if got is None or got[1] is not None:
             gone = got is None
             for i in ids:
                 outcomes[i] = (NotFound(f"No room with id {rid}.", field="room", code="unknown_room") if gone
                                else _refusal(True, None, True, now))
             if not gone:  # closed meanwhile: give the numbers back
-                session.execute(update(_ROOM).where(_ROOM.c.id == rid).values(next_seq=_ROOM.c.next_seq - len(ids)))
+                conn.execute(_RESERVE, {"rid": rid, "n": -len(ids)})
             continue
         for k, i in enumerate(ids):
             d = drafts[i]
@@ -203,11 +194,35 @@ def store_batch(session: Session, drafts: Sequence[Draft]) -> list[Outcome]:
 
 
 _ROOM = Room.__table__
+_MSG = Message.__table__
+_USER = User.__table__
+_MEMBER = RoomMember.__table__
+
+# The statements of a batch, built once: SQLAlchemy then only looks up their compiled form (building
+# them anew for every batch cost about as much CPU as the database round trips, and left cyclic
+# garbage — bound parameters, labels — for the garbage collector on every batch).
+_AUTHORS = (
+    select(_USER.c.id, _USER.c.active, _USER.c.name, _USER.c.locale, _MEMBER.c.room_id, _MEMBER.c.muted_until,
+           _MEMBER.c.removed_at)
+    .outerjoin(_MEMBER, and_(_MEMBER.c.user_id == _USER.c.id, _MEMBER.c.room_id.in_(bindparam("rooms", expanding=True))))
+    .where(_USER.c.id.in_(bindparam("authors", expanding=True)))
+)
+_RESENDS = (
+    select(*_MSG.c, _USER.c.name.label("author_name")).join(_USER, _USER.c.id == _MSG.c.author_id)
+    .where(_MSG.c.room_id.in_(bindparam("rooms", expanding=True)),
+           _MSG.c.client_id.in_(bindparam("client_ids", expanding=True)))
+)
+# Reserve n numbers (or give them back with a negative n) and take the room row's lock.
+_RESERVE = (
+    update(_ROOM).where(_ROOM.c.id == bindparam("rid")).values(next_seq=_ROOM.c.next_seq + bindparam("n"))
+    .returning(_ROOM.c.next_seq, _ROOM.c.closed_at)
+)
+_INSERT = insert(_MSG).returning(_MSG.c.id, sort_by_parameter_order=True)
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert message rows (one multi-row statement); their ids, in order."""
-    return list(session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).scalars())
+    return list(session.connection().execute(_INSERT, rows).scalars())
 
 
 def _plain(row: dict[str, Any], mid: int, author_name: str) -> dict[str, Any]:

@@ -45,12 +45,13 @@ MAX_ROUNDS = 100_000
 HEURISTIC_STARTS = 256
 WARM_SAMPLES = 400
 REACHED = 1e-6  # largest shortfall (in probability) accepted as "the relaxed optimum is reached"
-STOP_AT = 1e-9  # column generation may stop once the total expected shortfall (in seats) is this small
+STOP_AT = 1e-8  # column generation stops once no type's probability under the mixture is this far below its goal
 LEVEL_MARGIN = 1e-10  # fixed levels are kept this much below the optimum, so later LPs stay feasible
 PRUNE_FACTOR = 3  # keep at most this many panels per LP row
 SWAP_STEPS = 2
 MAX_NEW = 10_000  # most columns added per round (the most improving first)
 NEIGHBOURS = 64  # improving neighbours of an exact pricing panel added with it
+SMOOTHING = 0.5  # weight of the earlier duals in the pricing weights
 EXCHANGE_STARTS = 64  # panels in use whose exchanges are scored each round
 EXCHANGES_PER_START = 32  # improving exchanges kept per start
 
@@ -65,6 +66,7 @@ class ColumnGeneration:
         self.lp = MasterLP(model.counts, active)
         self.lp.add_panels(panels.panels)
         self.exchange = exchange_index(model)
+        self.center: np.ndarray | None = None  # smoothed duals (per-person weights) of the rounds so far
         self.rounds = 0
         self.exact_pricings = 0
         self.limit = max(200, int(PRUNE_FACTOR * (int(active.sum()) + 1)))
@@ -72,6 +74,7 @@ class ColumnGeneration:
     def optimise(self, good_enough: Callable[[LPSolution], bool] | None = None) -> LPSolution:
         """Column generation to the optimum (or until ``good_enough`` says the solution is provably optimal)."""
         sol = None
+        self.center = None  # each call is a new LP (phase or stage): smoothing starts afresh
         for _ in range(MAX_ROUNDS):
             self.rounds += 1
             if sol is not None and len(self.panels) > self.limit:
@@ -84,18 +87,13 @@ class ColumnGeneration:
             starts = [self.panels.panels[j] for j in used[np.argsort(-sol.x[used])]]
             if self.pricing is not self.model:
                 starts = [c for c in starts if self.pricing.meets_quotas(c)]
-            found: dict[bytes, tuple[float, np.ndarray]] = {}
-            for start in starts[:HEURISTIC_STARTS]:
-                c = improve_by_swaps(self.pricing, weights, start, SWAP_STEPS)
-                value = float(weights @ c)
-                if value > sol.cap + EPS and c.tobytes() not in self.panels:
-                    found[c.tobytes()] = (value, c)
-            if self.exchange is not None:
-                for start in starts[:EXCHANGE_STARTS]:
-                    for c in self._exchanges(weights, start, sol.cap + EPS, EXCHANGES_PER_START):
-                        found.setdefault(c.tobytes(), (float(weights @ c), c))
-            best = sorted(found.values(), key=lambda vc: -vc[0])[:MAX_NEW]
-            new = [c for _, c in best if self.panels.add(c)]
+            # Dual smoothing (Wentges): search with a blend of these duals and the earlier ones, so
+            # consecutive rounds pull the same way instead of zig-zagging; keep what improves this LP.
+            smooth = weights if self.center is None else SMOOTHING * self.center + (1 - SMOOTHING) * weights
+            self.center = smooth
+            new = self._heuristic(smooth, weights, sol.cap, starts)
+            if not new and smooth is not weights:
+                new = self._heuristic(weights, weights, sol.cap, starts)
             if not new:
                 self.exact_pricings += 1
                 exact = best_panel(self.pricing, weights)
@@ -114,6 +112,23 @@ class ColumnGeneration:
                         new.append(c)
             self.lp.add_panels(new)
         raise SelectionError("column generation did not converge", code="no_convergence")  # pragma: no cover
+
+    def _heuristic(self, search: np.ndarray, weights: np.ndarray, cap: float, starts: list[np.ndarray]) -> list[np.ndarray]:
+        """New panels found by swaps and exchanges from ``starts`` under ``search`` that improve the LP (``weights``, ``cap``)."""
+        found: dict[bytes, tuple[float, np.ndarray]] = {}
+        for start in starts[:HEURISTIC_STARTS]:
+            c = improve_by_swaps(self.pricing, search, start, SWAP_STEPS)
+            value = float(weights @ c)
+            if value > cap + EPS and c.tobytes() not in self.panels:
+                found[c.tobytes()] = (value, c)
+        if self.exchange is not None:
+            for start in starts[:EXCHANGE_STARTS]:
+                for c in self._exchanges(search, start, float(search @ start), EXCHANGES_PER_START):
+                    value = float(weights @ c)
+                    if value > cap + EPS:
+                        found.setdefault(c.tobytes(), (value, c))
+        best = sorted(found.values(), key=lambda vc: -vc[0])[:MAX_NEW]
+        return [c for _, c in best if self.panels.add(c)]
 
     def _exchanges(self, weights: np.ndarray, c: np.ndarray, above: float, limit: int) -> list[np.ndarray]:
         """Up to ``limit`` panels one exchange away from ``c`` (same quota counts) weighing more than ``above``."""
@@ -171,7 +186,7 @@ def leximin_distribution(
             p = np.asarray(panels.matrix() @ _normalised(s.x)).ravel()
             return float(np.max(np.where(active, goal - p, 0.0)))
 
-        sol = cg.optimise(lambda s: s.objective >= -STOP_AT and shortfall(s) <= REACHED)
+        sol = cg.optimise(lambda s: shortfall(s) <= STOP_AT)
         if shortfall(sol) <= REACHED:
             stats.update(relaxation_reached=1, rounds=cg.rounds, exact_pricings=cg.exact_pricings, panels_generated=len(panels))
             if progress is not None:

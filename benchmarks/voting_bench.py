@@ -9,7 +9,8 @@ profile first so numba compilation is not timed.
 Data (seeded, generated before timing):
 * ranked: 12 options; each voter follows one of 6 opinion centres with Gaussian noise on positions
   (σ = 1 position); "truncated" keeps the first k options, k uniform in 1..6;
-* score: 12 options, complete 0..5 ballots (centre + noise, rounded) — almost all distinct;
+* score: 12 options, complete 0..5 ballots (centre + noise, rounded) — almost all distinct; and the
+  same ballots again with the candidates in a random order on every line ("shuffled keys");
 * approval: 20 options; each voter approves 1–4 options drawn by popularity ("pick up to 4").
 
 Where the reference cannot run at full size (Kemeny enumerates m! orders; abcvoting's exact PAV
@@ -52,12 +53,18 @@ def ranked_lines(n: int, m: int, truncated: bool, seed: int) -> list[str]:
     return [json.dumps({"ranking": [names[i] for i in row[:k]]}) for row, k in zip(order, keep, strict=False)]
 
 
-def score_lines(n: int, m: int, seed: int) -> list[str]:
+def score_lines(n: int, m: int, seed: int, shuffle_keys: bool = False) -> list[str]:
+    """Complete 0..5 score ballots; ``shuffle_keys``: the same ballots, candidates in another
+    (random) order on every line, so no two lines share a layout (the general, non-template path)."""
     rng = np.random.default_rng(seed)
     names = [f"option-{i + 1:02d}" for i in range(m)]
     centres = rng.uniform(0, 5, (4, m))
     vals = np.clip(np.rint(centres[rng.integers(0, 4, n)] + rng.normal(0, 1.2, (n, m))), 0, 5).astype(int)
-    return [json.dumps({"scores": dict(zip(names, row, strict=False))}) for row in vals.tolist()]
+    if not shuffle_keys:
+        return [json.dumps({"scores": dict(zip(names, row, strict=False))}) for row in vals.tolist()]
+    orders = np.argsort(np.random.default_rng(seed + 1000).random((n, m)), axis=1).tolist()
+    return [json.dumps({"scores": {names[i]: row[i] for i in order}}) for row, order in zip(vals.tolist(), orders,
+                                                                                           strict=True)]
 
 
 def approval_lines(n: int, m: int, seed: int) -> list[str]:
@@ -318,6 +325,11 @@ def main() -> int:
                           plain=plain)
         rows += bench("score x12", "score", score_lines(n_score, 12, 3), ["score", "star", "majority-judgment"],
                       note="(MJ: ours with tiebreak=gauge, as pref_voting)", plain=plain)
+        # The same ballots with the candidates in a random order on every line: not the fixed-width
+        # template, so this measures the general score path (both sides get the same lines).
+        rows += bench("score x12 shuffled keys", "score", score_lines(n_score, 12, 3, shuffle_keys=True),
+                      ["score", "star", "majority-judgment"],
+                      note="(key order random per line; MJ: ours with tiebreak=gauge)", plain=plain)
         approvals = approval_lines(n_appr, 20, 4)
         rows += bench("approval x20", "approval", approvals, ["approval"], plain=plain)
         rows += bench("approval x20 slates", "slate", approvals, ["av", "seq-phragmen", "mes"], seats=SLATE_SEATS,

@@ -21,7 +21,9 @@ the same order and one-digit scores, so every line has the first line's bytes ex
 digits.  :func:`fixed_width_scores` handles such files first (no tokens at all): the text is
 compared with the first line repeated (``memcmp``), after the score bytes have been copied out of
 each line; each line's scores become one integer key, and the distinct keys are the profile rows.
-Anything else, even one differing line, goes the token way below.
+Anything else, even one differing line, goes to :mod:`voting.scoretokens` (score and grade files
+in any key order, partial, any integer range, spaces: cut at colons only), and failing that the
+token way below.
 
 Exactness: a line takes the fast route only if it matches the grammar exactly (no backslash, no
 other whitespace, integer scores written plainly); every other non-blank line is decoded by
@@ -47,7 +49,7 @@ from .profiles import ApprovalProfile, Profile, RankedProfile, ScoreProfile
 U64 = NDArray[np.uint64]
 I64 = NDArray[np.int64]
 
-# Ballot key -> kind handled here (grades and yes/no ballots always take the json path).
+# Ballot key -> kind handled by the token path (grades: only voting.scoretokens; yes/no: the json path).
 _KEYS = {"ranking": "ranked", "approve": "approval", "scores": "score"}
 _KEY_OF = {v: k for k, v in _KEYS.items()}
 # str.splitlines() also splits on these; the byte scan only knows "\n", so such files go the slow way.
@@ -310,6 +312,7 @@ def fast_profile(
     decode: Any,
     weights: I64 | None = None,
     piece_chars: int = 1 << 19,
+    grade_scale: tuple[str, ...] | None = None,
 ) -> Profile | None:
     """The profile of ``text``, or None when the exact slow path must run (see module docstring).
 
@@ -323,12 +326,24 @@ def fast_profile(
     no page faults on fresh memory, which on this kind of virtual machine cost more than the
     parsing); only the result matrices are large.
     """
+    # Score and grade files in any other shape: colon tokens (voting.scoretokens); pieces of at most
+    # 128 k characters there (its temporaries are per token, and then they stay in cache).
+    from .scoretokens import colon_token_scores  # that module builds on this one
+
+    if kind in (None, "grades") and grade_scale is not None and '"grades"' in text[:4096]:
+        graded = colon_token_scores(text, candidates, score_range, weights, min(piece_chars, 1 << 17), grade_scale)
+        if graded is not None:
+            return graded
     if kind is not None and kind not in _KEY_OF:
         return None
     if kind in (None, "score"):
         fixed = fixed_width_scores(text, candidates, score_range, decode, weights, piece_chars)
         if fixed is not None:
             return fixed
+        if '"scores"' in text[:4096]:
+            scores = colon_token_scores(text, candidates, score_range, weights, min(piece_chars, 1 << 17))
+            if scores is not None:
+                return scores
     if not text.isascii() and any(ch in text for ch in _LINE_BREAKS):
         return None
     tokens: _Tokens | None = None

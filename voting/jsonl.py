@@ -58,14 +58,15 @@ def parse_jsonl(
     """
     with _gc_paused():
         if isinstance(text, str) and _fast_allowed(candidates, score_range, grade_scale):
-            profile = _fast(text, None if candidates is None else tuple(candidates), score_range, kind)
+            profile = _fast(text, None if candidates is None else tuple(candidates), score_range, kind,
+                            tuple(grade_scale))
             if profile is not None:
                 return profile
         return _parse_lines(text, candidates, score_range, tuple(grade_scale), kind)
 
 
-def _fast(text: str, candidates: tuple[str, ...] | None, score_range: tuple[int, int], kind: str | None
-          ) -> Profile | None:
+def _fast(text: str, candidates: tuple[str, ...] | None, score_range: tuple[int, int], kind: str | None,
+          grade_scale: tuple[str, ...] | None = None) -> Profile | None:
     """The vectorised path; on files with many repeated lines (judged on the first ~200 kB), the lines
     are counted first (cheap C-level hashing) and only the distinct ones are tokenised, weighted."""
     sample = text[:200_000].split("\n")[:-1]
@@ -73,8 +74,9 @@ def _fast(text: str, candidates: tuple[str, ...] | None, score_range: tuple[int,
         counts: Counter[str] = Counter(map(str.strip, text.splitlines()))
         counts.pop("", None)
         weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
-        return fast_profile("\n".join(counts), candidates, score_range, kind, _DECODER.decode, weights)
-    return fast_profile(text, candidates, score_range, kind, _DECODER.decode)
+        return fast_profile("\n".join(counts), candidates, score_range, kind, _DECODER.decode, weights,
+                            grade_scale=grade_scale)
+    return fast_profile(text, candidates, score_range, kind, _DECODER.decode, grade_scale=grade_scale)
 
 
 def _fast_allowed(candidates: Sequence[str] | None, score_range: tuple[int, int], grade_scale: Sequence[str]) -> bool:

@@ -34,18 +34,13 @@ def _aggregate(blocks: list[NDArray[Any]], weights: IntArray) -> tuple[list[NDAr
     lows: list[IntArray] = []
     spans_list: list[IntArray] = []
     for blk in blocks:
-        if blk.dtype == bool:  # digits 0/1; narrowed below only if the key would not fit
-            lows.append(np.zeros(blk.shape[1], dtype=np.int64))
-            spans_list.append(np.full(blk.shape[1], 2, dtype=np.int64))
+        if blk.dtype == bool:  # digits 0/1; a constant column (all or none: complete ballots) needs no digit
+            ones = np.count_nonzero(blk, axis=0).astype(np.int64)
+            lows.append((ones == n).astype(np.int64))
+            spans_list.append(np.where((ones == 0) | (ones == n), 1, 2).astype(np.int64))
         else:
             lows.append(blk.min(axis=0).astype(np.int64))
             spans_list.append(blk.max(axis=0).astype(np.int64) - lows[-1] + 1)
-    if math.prod(np.concatenate(spans_list).tolist()) >= 2**62:
-        for i, blk in enumerate(blocks):
-            if blk.dtype == bool:  # constant columns (all or none) need no digit
-                ones = np.count_nonzero(blk, axis=0).astype(np.int64)
-                lows[i] = (ones == n).astype(np.int64)
-                spans_list[i] = np.where((ones == 0) | (ones == n), 1, 2).astype(np.int64)
     spans = np.concatenate(spans_list)
     if math.prod(spans.tolist()) < 2**62:
         # key = sum_j (row_j - low_j) * prod(spans after j).  int64 arithmetic wraps, and the true

@@ -8,15 +8,18 @@ LEXIMIN maximises the lowest selection probability, then the second lowest, and 
    better than ``p*``; if some mixture of real panels gives every type at least ``p*`` (column
    generation on the total expected shortfall, which reaches 0 exactly then), that mixture *is*
    the LEXIMIN distribution, with a proof. On generated and real-looking pools this is the usual
-   case and replaces hundreds of stages by one.
+   case and replaces hundreds of stages by one. Only panels on the face of the quota polytope
+   that holds ``p*`` (its tight quota rows pinned) can be in such a mixture, so this phase searches
+   there alone, mostly by exchanges (``exchange.py``), which keep every quota count.
 2. **Otherwise, stage after stage** (the Nature paper's algorithm): maximise the lowest
    probability among the types not yet fixed, keeping every fixed type at its level; each stage is
    column generation, and every type with a positive dual is fixed at the stage optimum. The
    panels found in phase 1 stay in the master LP, so the stages start well supplied.
 
 Column generation keeps one HiGHS model alive (``lp.MasterLP``) so each round restarts from the
-last basis. Pricing first tries short swap searches from the panels the LP uses (cheap: each sits
-exactly at the LP bound, so any improving swap gives an improving panel); only when those find
+last basis. Pricing first tries short swap searches and exchanges from the panels the LP uses
+(cheap: each sits exactly at the LP bound, so any improving move gives an improving panel), with
+smoothed duals so that consecutive rounds do not zig-zag; only when those find
 nothing does the exact MILP decide whether the LP is optimal. Working on types (not people) keeps every LP and MILP small.
 """
 

@@ -26,6 +26,7 @@ nothing does the exact MILP decide whether the LP is optimal. Working on types (
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 
 import numpy as np
 
@@ -87,9 +88,10 @@ class ColumnGeneration:
                 return sol
             weights = sol.duals / self.model.counts
             used = np.flatnonzero(sol.x > 1e-12)
-            starts = [self.panels.panels[j] for j in used[np.argsort(-sol.x[used])]]
-            if self.pricing is not self.model:
-                starts = [c for c in starts if self.pricing.meets_quotas(c)]
+            ordered = (self.panels.panels[j] for j in used[np.argsort(-sol.x[used])])
+            if self.pricing is not self.model:  # only panels on the face, checked until enough are found
+                ordered = (c for c in ordered if self.pricing.meets_quotas(c))
+            starts = list(islice(ordered, max(HEURISTIC_STARTS, EXCHANGE_STARTS)))
             # Dual smoothing (Wentges): search with a blend of these duals and the earlier ones, so
             # consecutive rounds pull the same way instead of zig-zagging; keep what improves this LP.
             smooth = weights if self.center is None else SMOOTHING * self.center + (1 - SMOOTHING) * weights

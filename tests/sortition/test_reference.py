@@ -31,7 +31,12 @@ def test_same_leximin_probabilities_as_reference_gurobi(pool: int, size: int, fe
     ref = reference_probabilities(inst.people_csv, inst.categories_csv, size, "leximin")
     ours = _ours(inst.people_csv, inst.categories_csv, size)
     assert set(ref) == set(ours)
-    assert min(ours.values()) == pytest.approx(min(ref.values()), abs=REFERENCE_EPS)
+    # The LEXIMIN minimum is the MAXIMIN optimum: the reference's MAXIMIN (HiGHS, deterministic)
+    # gives it. Its Gurobi LEXIMIN usually agrees, but was seen once in CI stopping below it (0.157
+    # against an optimum of 1/6 on the second case), so that one only bounds ours from below.
+    optimum = min(reference_probabilities(inst.people_csv, inst.categories_csv, size, "maximin").values())
+    assert min(ours.values()) == pytest.approx(optimum, abs=REFERENCE_EPS)
+    assert min(ours.values()) >= min(ref.values()) - REFERENCE_EPS
     # The reference fixes levels with a 5e-4 dual threshold on a barrier solution and, rarely, fixes
     # someone too early; whatever it returns, ours must be at least as good in the LEXIMIN order
     # (sorted vectors: the first real difference favours ours) and agree for almost everyone.

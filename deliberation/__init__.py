@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -38,3 +39,13 @@ def init_app(app: Flask) -> None:
         socketio.on_namespace(namespace)
     app.register_blueprint(web.bp)
     app.wsgi_app = _no_delay(app.wsgi_app)  # type: ignore[method-assign]
+    if direct_write_enabled(app):
+        from .fanout import install
+
+        install(socketio.server)
+
+
+def direct_write_enabled(app: Flask) -> bool:
+    """``SOCKETIO_DIRECT_WRITE`` (config key, else environment; default on): see ``deliberation.fanout``."""
+    value = app.config.get("SOCKETIO_DIRECT_WRITE", os.environ.get("SOCKETIO_DIRECT_WRITE", "1"))
+    return str(value).strip().lower() not in {"0", "false", "no", "off"}

@@ -7,6 +7,7 @@ Typical use (see :mod:`sortition.lottery`)::
     result = run_lottery(pool, 40, seed="announced before the draw")
 """
 
+from sortition import _env  # noqa: F401  (first: one BLAS thread, set before numpy loads)
 from sortition.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
 from sortition.csvio import parse_categories, parse_people, write_categories
 from sortition.diagnose import diagnose

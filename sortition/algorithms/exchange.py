@@ -120,3 +120,39 @@ def apply_move(c: np.ndarray, move: np.ndarray) -> np.ndarray:
     out[move[2]] += 1
     out[move[3]] += 1
     return out
+
+
+def all_exchanges(index: ExchangeIndex, model: TypeModel, c: np.ndarray) -> np.ndarray:
+    """Every exchange out of panel ``c`` that leads to another panel, as rows ``(a, b, a', b')``.
+
+    Which exchanges exist depends on the panel only, not on the weights, so a caller that scores
+    the same panel under many weight vectors (``minnorm.reach``) lists them once with this and
+    scores them with :func:`best_exchanges`, a few gathers each time.
+    """
+    present = np.flatnonzero(c > 0)
+    if len(present) < 2:
+        return np.zeros((0, 4), dtype=np.int32)
+    i, j = np.triu_indices(len(present), 1)
+    a, b = present[i], present[j]
+    diff = ((index.digits[b] - index.digits[a]) * index.place).astype(float)
+    delta = np.rint(diff @ index.subsets.T).astype(np.int64)
+    a_new = index.table[index.codes[a][:, None] + delta]
+    b_new = index.table[index.codes[b][:, None] - delta]
+    # a trade of every differing feature only swaps the two members back (a' = b): no move at all
+    p, s = np.nonzero((a_new >= 0) & (b_new >= 0) & (a_new != b[:, None]) & (a_new != a[:, None]))
+    moves = np.stack([a[p], b[p], a_new[p, s], b_new[p, s]], axis=1)
+    free = model.counts - c
+    room_a = free[moves[:, 2]] + (moves[:, 2] == moves[:, 0]) + (moves[:, 2] == moves[:, 1])
+    room_b = free[moves[:, 3]] + (moves[:, 3] == moves[:, 0]) + (moves[:, 3] == moves[:, 1])
+    out: np.ndarray = moves[(room_a >= 1) & (room_b >= 1)].astype(np.int32)
+    return out
+
+
+def best_exchanges(moves: np.ndarray, weights: np.ndarray, min_gain: float, limit: int) -> np.ndarray:
+    """Up to ``limit`` of ``moves`` (from :func:`all_exchanges`) gaining more than ``min_gain``, best first."""
+    gain = weights[moves[:, 2]] + weights[moves[:, 3]] - weights[moves[:, 0]] - weights[moves[:, 1]]
+    ok = np.flatnonzero(gain > min_gain)
+    if len(ok) > limit:
+        ok = ok[np.argpartition(-gain[ok], limit)[:limit]]
+    best_first: np.ndarray = moves[ok[np.argsort(-gain[ok], kind="stable")]]
+    return best_first

@@ -41,6 +41,7 @@ from sortition.algorithms.common import (
 )
 from sortition.algorithms.exchange import apply_move, exchange_index, exchange_moves
 from sortition.algorithms.lp import LPSolution, MasterLP
+from sortition.algorithms.minnorm import reach
 from sortition.algorithms.relaxation import warm_start
 from sortition.errors import SelectionError
 
@@ -58,6 +59,8 @@ NEIGHBOURS = 64  # improving neighbours of an exact pricing panel added with it
 SMOOTHING = 0.5  # weight of the earlier duals in the pricing weights
 EXCHANGE_STARTS = 64  # panels in use whose exchanges are scored each round
 EXCHANGES_PER_START = 32  # improving exchanges kept per start
+USE_MIN_NORM = True  # phase 1 by the minimum-norm point (else column generation on the LP)
+MIN_NORM_STEPS = 2_000  # steps before phase 1 falls back to the LP
 
 
 class ColumnGeneration:
@@ -183,13 +186,24 @@ def leximin_distribution(
         goal = np.where(active, target / model.counts, 0.0)
         if progress is not None:
             progress(0.05, "trying the relaxed optimum")
-        cg.lp.set_targets(goal)
         cg.pricing, stats["face_rows"] = face_of(model, target)
 
-        def shortfall(s: LPSolution) -> float:
-            """Largest amount by which a type's probability under ``s`` falls below the goal."""
-            p = np.asarray(panels.matrix() @ _normalised(s.x)).ravel()
+        def shortfall_of(x: np.ndarray) -> float:
+            """Largest amount by which a type's probability under ``x`` falls below the goal."""
+            p = np.asarray(panels.matrix() @ _normalised(x)).ravel()
             return float(np.max(np.where(active, goal - p, 0.0)))
+
+        if cg.exchange is not None and USE_MIN_NORM:
+            x = _reach_by_min_norm(cg, goal, active, stats, progress)
+            if x is not None and shortfall_of(x) <= REACHED:
+                stats.update(relaxation_reached=1, panels_generated=len(panels))
+                if progress is not None:
+                    progress(1.0, f"relaxed optimum reached with {len(panels)} panels")
+                return x, stats
+        cg.lp.set_targets(goal)
+
+        def shortfall(s: LPSolution) -> float:
+            return shortfall_of(s.x)
 
         sol = cg.optimise(lambda s: shortfall(s) <= STOP_AT)
         if shortfall(sol) <= REACHED:
@@ -221,6 +235,38 @@ def leximin_distribution(
         raise SelectionError("nothing to select", code="empty")
     stats.update(rounds=cg.rounds, exact_pricings=cg.exact_pricings, panels_generated=len(panels))
     return _normalised(stage.x), stats
+
+
+def _reach_by_min_norm(
+    cg: ColumnGeneration,
+    goal: np.ndarray,
+    active: np.ndarray,
+    stats: dict[str, int],
+    progress: Callable[[float, str], None] | None,
+) -> np.ndarray | None:
+    """Phase 1 by the minimum-norm point (``minnorm.py``): the weights over ``cg.panels``, or None.
+
+    On success the panel set is cut down to the mixture's panels (``x`` follows its order). If the
+    goal is out of reach or the step budget runs out, the panels found join the LP, so the column
+    generation that follows starts from them.
+    """
+    assert cg.exchange is not None
+    panels = cg.panels
+    start = [c for c in panels.panels if cg.pricing.meets_quotas(c)]
+    if not start:
+        return None
+    report = None if progress is None else (lambda f: progress(0.05 + 0.9 * f, "reaching the relaxed optimum"))
+    result = reach(cg.model, cg.pricing, cg.exchange, goal, active, start, stop=STOP_AT, max_steps=MIN_NORM_STEPS, progress=report)
+    stats.update({f"min_norm_{k}": int(v) for k, v in result.stats.items() if k != "seconds"})
+    added = [c for c in result.panels if panels.add(c)]
+    if result.shortfall > REACHED:  # out of reach (or out of steps): the LP takes over
+        cg.lp.add_panels(added)
+        return None
+    index = {c.tobytes(): i for i, c in enumerate(panels.panels)}
+    keep = np.array([index[c.tobytes()] for c in result.panels], dtype=np.int64)
+    order = np.argsort(keep)
+    panels.keep(keep)  # panels.panels is now sorted by the old index
+    return np.asarray(result.weights[order], dtype=float)
 
 
 def _normalised(x: np.ndarray) -> np.ndarray:

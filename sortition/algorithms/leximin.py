@@ -5,9 +5,10 @@ LEXIMIN maximises the lowest selection probability, then the second lowest, and 
 1. **Is the relaxed optimum reachable?** Over the LP relaxation of the panel constraints (count
    vectors need not be integers) the LEXIMIN point ``p*`` takes a few small LPs and no MILP. The
    relaxation contains every mixture of real panels, so no real distribution is lexicographically
-   better than ``p*``; if some mixture of real panels gives every type at least ``p*`` (column
-   generation on the total expected shortfall, which reaches 0 exactly then), that mixture *is*
-   the LEXIMIN distribution, with a proof. On generated and real-looking pools this is the usual
+   better than ``p*``; if some mixture of real panels gives every type at least ``p*``, that
+   mixture *is* the LEXIMIN distribution, with a proof. The mixture is searched as the point of the
+   panels' hull nearest to ``p*`` (Wolfe's minimum-norm point, ``minnorm.py``), or, where exchanges
+   do not apply, by column generation on the total expected shortfall (which reaches 0 exactly then). On generated and real-looking pools this is the usual
    case and replaces hundreds of stages by one. Only panels on the face of the quota polytope
    that holds ``p*`` (its tight quota rows pinned) can be in such a mixture, so this phase searches
    there alone, mostly by exchanges (``exchange.py``), which keep every quota count.

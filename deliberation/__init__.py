@@ -46,6 +46,9 @@ def init_app(app: Flask) -> None:
 
 
 def direct_write_enabled(app: Flask) -> bool:
-    """``SOCKETIO_DIRECT_WRITE`` (config key, else environment; default on): see ``deliberation.fanout``."""
-    value = app.config.get("SOCKETIO_DIRECT_WRITE", os.environ.get("SOCKETIO_DIRECT_WRITE", "1"))
-    return str(value).strip().lower() not in {"0", "false", "no", "off"}
+    """``SOCKETIO_DIRECT_WRITE`` (config key, else environment; default off): see ``deliberation.fanout``.
+
+    Off by default: not yet shown to win reliably (docs/realtime.md, 2026-12-07 runs).
+    """
+    value = app.config.get("SOCKETIO_DIRECT_WRITE", os.environ.get("SOCKETIO_DIRECT_WRITE", "0"))
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}

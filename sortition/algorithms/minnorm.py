@@ -69,6 +69,7 @@ class Corral:
     def __init__(self, m: int, capacity: int, sigma: float) -> None:
         self.V = np.zeros((m, capacity))
         self.R = np.eye(capacity)
+        self.u = np.zeros(capacity)  # R⁻ᵀ1 over the first k entries, kept up to date with R
         self.lam = np.zeros(capacity)
         self.k = 0
         self.sig2 = sigma * sigma
@@ -89,6 +90,7 @@ class Corral:
         self.R[:k, k] = r
         self.R[k, : k + 1] = 0.0
         self.R[k, k] = np.sqrt(rho2)
+        self.u[k] = (1.0 - float(r @ self.u[:k])) / self.R[k, k]
         self.V[:, k] = v
         self.lam[k] = 0.0
         self.tags.append(tag)
@@ -108,10 +110,14 @@ class Corral:
             h = float(np.hypot(a, b))
             if h == 0.0:
                 continue
-            drot(R[i, i : k - 1], R[i + 1, i : k - 1], a / h, b / h, overwrite_x=1, overwrite_y=1)
+            cos, sin = a / h, b / h
+            drot(R[i, i : k - 1], R[i + 1, i : k - 1], cos, sin, overwrite_x=1, overwrite_y=1)
             R[i + 1, i] = 0.0
+            u = self.u  # the same rotations keep Rᵀu = 1 (the dropped column's equation goes with it)
+            u[i], u[i + 1] = cos * u[i] + sin * u[i + 1], cos * u[i + 1] - sin * u[i]
         R[k - 1, :k] = 0.0
         R[k - 1, k - 1] = 1.0
+        self.u[k - 1] = 0.0
         self.V[:, j : k - 1] = self.V[:, j + 1 : k]
         self.lam[j : k - 1] = self.lam[j + 1 : k]
         self.members.discard(self.tags.pop(j))
@@ -125,6 +131,7 @@ class Corral:
             g = self.V[:, :k].T @ self.V[:, :k] + self.sig2
             try:
                 self.R[:k, :k] = np.linalg.cholesky(g).T
+                self.u[:k] = self._solve(np.ones(k), transposed=True)
             except np.linalg.LinAlgError:  # pragma: no cover - the updated factor stays in use
                 pass
 
@@ -135,11 +142,12 @@ class Corral:
         r = np.eye(2 * cap)
         r[:cap, :cap] = self.R
         self.V, self.R = v, r
+        self.u = np.append(self.u, np.zeros(cap))
         self.lam = np.append(self.lam, np.zeros(cap))
 
     def affine(self) -> np.ndarray:
         """Weights of the nearest point to the origin of the corral's affine hull (sum 1)."""
-        a = self._solve(self._solve(np.ones(self.k), transposed=True), transposed=False)
+        a = self._solve(self.u[: self.k], transposed=False)
         out: np.ndarray = a / a.sum()
         return out
 

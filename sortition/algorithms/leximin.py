@@ -8,8 +8,9 @@ LEXIMIN maximises the lowest selection probability, then the second lowest, and 
    better than ``p*``; if some mixture of real panels gives every type at least ``p*``, that
    mixture *is* the LEXIMIN distribution, with a proof. The mixture is searched as the point of the
    panels' hull nearest to ``p*`` (Wolfe's minimum-norm point, ``minnorm.py``), or, where exchanges
-   do not apply, by column generation on the total expected shortfall (which reaches 0 exactly then). On generated and real-looking pools this is the usual
-   case and replaces hundreds of stages by one. Only panels on the face of the quota polytope
+   do not apply, by column generation on the total expected shortfall (which reaches 0 exactly
+   then). On generated and real-looking pools this is the usual case and replaces hundreds of
+   stages by one. Only panels on the face of the quota polytope
    that holds ``p*`` (its tight quota rows pinned) can be in such a mixture, so this phase searches
    there alone, mostly by exchanges (``exchange.py``), which keep every quota count.
 2. **Otherwise, stage after stage** (the Nature paper's algorithm): maximise the lowest

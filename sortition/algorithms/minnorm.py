@@ -10,16 +10,17 @@ set of affinely independent panels whose hull holds the current nearest point, a
 factor of their Gram matrix; adding a panel or dropping one updates that factor in O(k²), so a step
 costs a few small triangular solves instead of an LP re-solve.
 
-The residual ``x = p - p*`` gives the search direction: a panel ``c`` brings the point closer
-exactly when ``-x·(v_c - x) > 0`` (``v_c`` its probability vector minus ``p*``), a linear
+Distances are in expected seats (a type's coordinate is ``(p - p*)·n``). The residual ``x``
+gives the search direction: a panel ``c`` brings the point closer exactly when
+``-x·(v_c - x) > 0`` (``v_c`` the panel's coordinates), a linear
 pricing problem over panels just like the LP's, and every corral panel sits exactly at that bound,
 so the exchanges and swaps of corral panels (``exchange.py``, ``common.improve_by_swaps``) find
 improving panels cheaply; the exact MILP runs only when they find none, and then also proves when
 ``p*`` is out of reach (the nearest point is then not ``p*`` itself).
 
 When ``p*`` is reached (every type within ``stop`` of its goal), the corral's weights are the
-distribution. When it is out of reach, or the work budget runs out, the caller falls back to the
-staged LEXIMIN with the corral's panels in its LP.
+distribution. When it is out of reach, or the work budget runs out, the caller falls back to LP
+column generation (and the staged LEXIMIN if need be) with the corral's panels in its LP.
 """
 
 from __future__ import annotations
@@ -235,7 +236,7 @@ def reach(
     vs = np.stack([vector(c) for c in start], axis=1)
     norms = np.linalg.norm(vs, axis=0)
     corral = Corral(m, m + 2, float(np.median(norms)) or 1.0)  # affinely independent in R^m: at most m + 1
-    stats = {"steps": 0, "offered": 0, "exact_pricings": 0}
+    stats: dict[str, float] = {"steps": 0, "offered": 0, "exact_pricings": 0}
     exchanges: dict[bytes, np.ndarray] = {}  # every exchange of a panel, for the panels scored lately
 
     def offer(c: np.ndarray, x: np.ndarray) -> np.ndarray | None:

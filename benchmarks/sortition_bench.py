@@ -27,6 +27,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Importing sortition sets one BLAS thread in os.environ (sortition/_env.py); the runs must not
+# inherit that from this process: each side gets the environment the benchmark was started with.
+START_ENV = dict(os.environ)
 
 from sortition.generate import generate_instance  # noqa: E402
 
@@ -86,7 +89,7 @@ def _run(cmd: list[str], timeout: float) -> tuple[dict[str, Any] | None, float, 
     """(parsed JSON stdout or None, wall seconds, CPU seconds of the child, error text)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=START_ENV)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

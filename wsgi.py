@@ -1,9 +1,10 @@
 """WSGI entry point: ``flask --app wsgi run`` or ``python wsgi.py`` (Socket.IO-aware server)."""
 
-from panel import create_app
+from panel import create_app, gc_tuning
 from panel.extensions import socketio
 
 app = create_app()
+gc_tuning.apply(app)  # freeze start-up objects, rarer collections (GC_FREEZE, GC_THRESHOLD; panel/gc_tuning.py)
 
 if __name__ == "__main__":
     port = app.config["PORT"]

@@ -62,6 +62,7 @@ class Recorder:
         self.errors: list[str] = []
         self.ok = 0
         self.cpu: dict[str, float] = {}
+        self.joins: list[tuple[float, float, int]] = []  # (first attempt began, joined, attempts), unix times
 
     def message(self, room: int, m: Any) -> None:
         now = time.time()
@@ -89,7 +90,7 @@ class Recorder:
     def final(self, clients: int) -> dict[str, Any]:
         return {"ok": self.ok, "lat": self.lat, "received": self.received, "sent": self.sent,
                 "arrived": self.arrived, "connected": self.connected, "clients": clients,
-                "errors": self.errors[:5], "cpu": self.cpu}
+                "errors": self.errors[:5], "cpu": self.cpu, "joins": self.joins}
 
 
 def _cpu_now() -> float:
@@ -306,6 +307,7 @@ def _async_worker(url: str, specs: list[dict[str, Any]], start_at: float, step_s
                     rec.message(room, args[0])
 
             c: SioClient | None = None
+            began = time.time()
             for attempt in range(3):  # as a browser would: retry a failed connect
                 try:
                     c = await sio_connect(url, {"token": spec.get("token", "")}, on_event)
@@ -323,6 +325,8 @@ def _async_worker(url: str, specs: list[dict[str, Any]], start_at: float, step_s
                     await asyncio.sleep(1.0 + attempt)
             assert c is not None
             rec.ok += 1
+            rec.joins.append((began, time.time(), attempt + 1))
+            rec.cpu["joined_cpu"], rec.cpu["joined_t"] = _cpu_now(), time.time()
             rec.connected[room] = rec.connected.get(room, 0) + 1
             await asyncio.sleep(max(0.0, start_at - time.time()))
             for step, interval in enumerate(spec.get("intervals") or []):
@@ -358,6 +362,7 @@ def _async_worker(url: str, specs: list[dict[str, Any]], start_at: float, step_s
         async def reporter() -> None:
             await asyncio.sleep(max(0.0, start_at - time.time()))
             rec.cpu["start"] = _cpu_now()
+            rec.cpu["start_t"] = time.time()
             for step in range(n_steps):
                 end = start_at + step_s * (step + 1)
                 while time.time() < end and not stop.is_set():
@@ -371,6 +376,7 @@ def _async_worker(url: str, specs: list[dict[str, Any]], start_at: float, step_s
             finished.set()
 
         rep = asyncio.create_task(reporter())
+        rec.cpu["connect_t0"], rec.cpu["connect_cpu0"] = time.time(), _cpu_now()
         tasks = []
         for i, spec in enumerate(specs):
             tasks.append(asyncio.create_task(run_client(spec)))
@@ -528,6 +534,19 @@ def run_load(url: str, specs: list[dict[str, Any]], step_s: float, n_steps: int,
     if lg:
         span = max(c["end_t"] for c in lg) - start_at
         out["loadgen_cpu_pct"] = round(100 * sum(c["end"] - c["start"] for c in lg) / max(span, 1e-9), 1)
+    joins = sorted((j for r in results for j in r.get("joins", [])), key=lambda j: j[1])
+    if joins:
+        t0 = min(r["cpu"]["connect_t0"] for r in results if "connect_t0" in r["cpu"])
+        waits = sorted(j[1] - j[0] for j in joins)
+        out["connect"] = {"last_joined_s": round(joins[-1][1] - t0, 2),
+                          "join_wait_p50_ms": _pct(waits, 0.5), "join_wait_p99_ms": _pct(waits, 0.99),
+                          "join_wait_max_ms": round(waits[-1] * 1000, 1),
+                          "retried": sum(1 for j in joins if j[2] > 1)}
+        cg = [r["cpu"] for r in results if "connect_cpu0" in r["cpu"] and "joined_cpu" in r["cpu"]]
+        if cg:  # the load generator's CPU from its first connect to its last join
+            span = max(c["joined_t"] for c in cg) - t0
+            out["connect"]["loadgen_cpu_pct"] = round(100 * sum(c["joined_cpu"] - c["connect_cpu0"] for c in cg)
+                                                      / max(span, 1e-9), 1)
     if server["start"] and server["end"]:
         (t0, c0, _), (t1, c1, _) = server["start"], server["end"]
         out["server_cpu_pct"] = round(100 * (c1 - c0) / max(t1 - t0, 1e-9), 1)

@@ -32,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
                       "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
                       "ROOM_MESSAGE_RATE": float(os.environ.get("ROOM_MESSAGE_RATE", "1")),
                       "ROOM_MESSAGE_BURST": int(os.environ.get("ROOM_MESSAGE_BURST", "10"))})
+    from panel import gc_tuning
+
+    gc_tuning.apply(app)  # after start-up: see panel/gc_tuning.py (GC_FREEZE, GC_THRESHOLD)
+    if os.environ.get("PNYX_DIAG_LOG"):
+        from .diag import start
+
+        start(app, os.environ["PNYX_DIAG_LOG"], float(os.environ.get("PNYX_DIAG_EVERY", "0.5")))
     print(f"serving on http://{args.host}:{args.port} ({args.async_mode})", file=sys.stderr, flush=True)
     kwargs = {"allow_unsafe_werkzeug": True} if args.async_mode == "threading" else {}
     socketio.run(app, host=args.host, port=args.port, log_output=False, **kwargs)  # type: ignore[arg-type]

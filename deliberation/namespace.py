@@ -26,7 +26,17 @@ from . import agenda, breakouts, equity, messages, moderation, speaking_queue, s
 from .group_commit import GroupCommit
 from .limits import TokenBucket
 from .presence import Presence
-from .rooms import NAMESPACE, Access, access, channel, ensure_member, get_room, room_state, user_channel
+from .rooms import (
+    NAMESPACE,
+    Access,
+    access,
+    channel,
+    ensure_member,
+    get_room,
+    member_row,
+    room_state,
+    user_channel,
+)
 
 log = logging.getLogger(__name__)
 Handler = Callable[..., Any]
@@ -164,21 +174,21 @@ class RoomNamespace(Namespace):
 
     # -- connection ------------------------------------------------------------------------
     def on_connect(self, auth: Any = None) -> None:
-        user = None
+        user_id = None
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             if isinstance(token, str) and token:
-                user = accounts.user_for_api_token(db.session, token)
+                user_id = accounts.user_id_for_api_token(db.session, token)
             elif getattr(current_user, "is_authenticated", False):
-                user = current_user._get_current_object()  # type: ignore[attr-defined]
+                user_id = current_user.id
         except DBAPIError:
             db.session.rollback()
             raise ConnectionRefusedError("unavailable: the database is not reachable; retry shortly") from None
-        if user is None:
+        if user_id is None:
             raise ConnectionRefusedError("unauthorized: sign in or pass auth={'token': …}")
-        self.users[request.sid] = user.id  # type: ignore[attr-defined]
+        self.users[request.sid] = user_id  # type: ignore[attr-defined]
         self.access[request.sid] = {}  # type: ignore[attr-defined]
-        join_room(user_channel(user.id))
+        join_room(user_channel(user_id))
         self.get_presence()
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -197,9 +207,13 @@ class RoomNamespace(Namespace):
         acc = access(db.session, user, room)
         last_seq = data.get("last_seq", 0)
         moderator = acc.can_facilitate
+        # Read before the history: seqs below it are committed, so the history query sees them all.
+        next_seq = room.next_seq
         backlog = messages.history(db.session, room.id, last_seq, moderator=moderator)
-        member = ensure_member(db.session, room, user) if acc.can_post else None
-        db.session.commit()
+        member = member_row(db.session, room.id, user.id) if acc.can_post else None
+        if acc.can_post and member is None:
+            member = ensure_member(db.session, room, user)
+            db.session.commit()  # only when something was written: a commit expires (reloads) every row
         sid = request.sid  # type: ignore[attr-defined]
         join_room(channel(room.id))
         self.access.setdefault(sid, {})[room.id] = acc
@@ -210,13 +224,18 @@ class RoomNamespace(Namespace):
             self.out("presence", {"room": room.id, "presence": people, "observers": observers},
                       to=channel(room.id), skip_sid=sid)
         from .rooms import current_breakout
-        moved = current_breakout(db.session, room, user.id) if room.kind == "plenary" and not moderator else None
+        # Only citizens are assigned to breakouts; observers (800 of an assembly's joins) skip the query.
+        moved = (current_breakout(db.session, room, user.id)
+                 if room.kind == "plenary" and acc.can_post and not moderator else None)
         last = backlog[-1]["seq"] if backlog else None
         return {
             "state": room_state(db.session, room, people, observers),
             "messages": backlog,
             "more": len(backlog) >= messages.MAX_HISTORY,
-            "last_seq": room.next_seq - 1 if last is None or len(backlog) < messages.MAX_HISTORY else last,
+            # Never past what this reply holds: a message committed after the history query was read
+            # reaches the client as a broadcast (it joined the channel first) or, if it was broadcast
+            # before that, as a gap the client fills with ``history``.
+            "last_seq": last if len(backlog) >= messages.MAX_HISTORY else max(next_seq - 1, last or 0),
             "statements": statements.list_for(db.session, room, user.id),
             "you": {"user_id": user.id, "name": user.name, "can_post": acc.can_post,
                     "can_facilitate": acc.can_facilitate,

@@ -73,6 +73,11 @@ class Config:
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
     LOG_JSON = os.environ.get("LOG_JSON", "1") != "0"
+    # Server processes (wsgi.py, python -m deliberation serve): after start-up, move every object
+    # into the collector's permanent generation and collect young objects less often (see
+    # panel/gc_tuning.py and docs/realtime.md). GC_FREEZE=0 keeps CPython's defaults.
+    GC_FREEZE = os.environ.get("GC_FREEZE", "1").lower() not in {"0", "false", "no", "off"}
+    GC_THRESHOLD = os.environ.get("GC_THRESHOLD", "50000,20,100")
     TESTING = False
 
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import AuthenticationFailed, Conflict, ValidationFailed
@@ -224,6 +224,34 @@ def user_for_api_token(session: Session, token: str) -> User | None:
         row.last_used_at = now  # throttled write: not every request
         session.commit()
     return row.user
+
+
+# Built once: the socket connect path runs this for every connection (see user_id_for_api_token).
+_TOKEN_USER = (select(ApiToken.id, ApiToken.user_id, ApiToken.last_used_at)
+               .join(User, User.id == ApiToken.user_id)
+               .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                      User.active.is_(True)))
+
+
+def user_id_for_api_token(session: Session, token: str) -> int | None:
+    """The id of the active user an unrevoked API token belongs to, else None (socket connects).
+
+    Same rules as :func:`user_for_api_token`, in one query without loading ORM objects: a
+    connection needs only the id, and a burst of 1,000 connects paid for two entity loads, a flush
+    and two reloads after the commit each. ``last_used_at`` is still written at most every 5 min.
+    """
+    if not token or len(token) > 200:
+        return None
+    row = session.execute(_TOKEN_USER, {"token_hash": hash_secret(token)}).first()
+    if row is None:
+        return None
+    token_id, user_id, last_used = row
+    now = utcnow()
+    if last_used is None or now - last_used > timedelta(minutes=5):
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+                        .execution_options(synchronize_session=False))
+        session.commit()
+    return int(user_id)
 
 
 def load_session_user(session: Session, ident: str) -> User | None:

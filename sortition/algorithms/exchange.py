@@ -64,6 +64,22 @@ def exchange_index(model: TypeModel) -> ExchangeIndex | None:
     return ExchangeIndex(codes, digits, place, table, subsets)
 
 
+def _targets(index: ExchangeIndex, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For pairs of types ``(a, b)``: the types ``a'`` and ``b'`` of every trade [pair, subset] (-1: none)."""
+    diff = ((index.digits[b] - index.digits[a]) * index.place).astype(float)  # [p, f]
+    delta = np.rint(diff @ index.subsets.T).astype(np.int64)  # [p, s]: code change of a's side
+    return index.table[index.codes[a][:, None] + delta], index.table[index.codes[b][:, None] - delta]
+
+
+def _has_room(model: TypeModel, c: np.ndarray, moves: np.ndarray) -> np.ndarray:
+    """Which moves find a free member for each newcomer (a joiner that is also a leaver frees its seat)."""
+    free = model.counts - c
+    room_a = free[moves[:, 2]] + (moves[:, 2] == moves[:, 0]) + (moves[:, 2] == moves[:, 1])
+    room_b = free[moves[:, 3]] + (moves[:, 3] == moves[:, 0]) + (moves[:, 3] == moves[:, 1])
+    ok: np.ndarray = (room_a >= 1) & (room_b >= 1)
+    return ok
+
+
 def exchange_moves(
     index: ExchangeIndex, model: TypeModel, weights: np.ndarray, c: np.ndarray, min_gain: float, limit: int
 ) -> np.ndarray:
@@ -88,10 +104,7 @@ def exchange_moves(
     if not len(i):
         return none
     a, b = present[i], present[j]
-    diff = ((index.digits[b] - index.digits[a]) * index.place).astype(float)  # [p, f]
-    delta = np.rint(diff @ index.subsets.T).astype(np.int64)  # [p, s]: code change of a's side
-    a_new = index.table[index.codes[a][:, None] + delta]
-    b_new = index.table[index.codes[b][:, None] - delta]
+    a_new, b_new = _targets(index, a, b)
     # weights with -inf appended: a combination that is no type (-1) can never gain
     wext = np.append(weights, -np.inf)
     gain = wext[a_new] + wext[b_new] - (w[i] + w[j])[:, None]
@@ -100,11 +113,7 @@ def exchange_moves(
         return none
     moves = np.stack([a[p], b[p], a_new[p, s], b_new[p, s]], axis=1)
     g = gain[p, s]
-    # room for the newcomers (a joiner that is also a leaver frees its own seat)
-    free = model.counts - c
-    room_a = free[moves[:, 2]] + (moves[:, 2] == moves[:, 0]) + (moves[:, 2] == moves[:, 1])
-    room_b = free[moves[:, 3]] + (moves[:, 3] == moves[:, 0]) + (moves[:, 3] == moves[:, 1])
-    ok = (room_a >= 1) & (room_b >= 1)
+    ok = _has_room(model, c, moves)
     moves, g = moves[ok], g[ok]
     if len(g) > limit:
         part = np.argpartition(-g, limit)[:limit]
@@ -134,17 +143,11 @@ def all_exchanges(index: ExchangeIndex, model: TypeModel, c: np.ndarray) -> np.n
         return np.zeros((0, 4), dtype=np.int32)
     i, j = np.triu_indices(len(present), 1)
     a, b = present[i], present[j]
-    diff = ((index.digits[b] - index.digits[a]) * index.place).astype(float)
-    delta = np.rint(diff @ index.subsets.T).astype(np.int64)
-    a_new = index.table[index.codes[a][:, None] + delta]
-    b_new = index.table[index.codes[b][:, None] - delta]
+    a_new, b_new = _targets(index, a, b)
     # a trade of every differing feature only swaps the two members back (a' = b): no move at all
     p, s = np.nonzero((a_new >= 0) & (b_new >= 0) & (a_new != b[:, None]) & (a_new != a[:, None]))
     moves = np.stack([a[p], b[p], a_new[p, s], b_new[p, s]], axis=1)
-    free = model.counts - c
-    room_a = free[moves[:, 2]] + (moves[:, 2] == moves[:, 0]) + (moves[:, 2] == moves[:, 1])
-    room_b = free[moves[:, 3]] + (moves[:, 3] == moves[:, 0]) + (moves[:, 3] == moves[:, 1])
-    out: np.ndarray = moves[(room_a >= 1) & (room_b >= 1)].astype(np.int32)
+    out: np.ndarray = moves[_has_room(model, c, moves)].astype(np.int32)
     return out
 
 

@@ -46,6 +46,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from . import cli
     cli.init_app(app)
 
-    from .services import jobs
+    from .services import jobs, notifications
     jobs.init_app(app)
+    notifications.init_app(app)
     return app

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ..errors import ServiceError
 from ..models import Job
 from ..models.base import utcnow
+from . import background
 from .lookup import get_or_404
 
 log = logging.getLogger(__name__)
@@ -163,21 +164,9 @@ def work(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
             stop.wait(poll_seconds)
 
 
-_worker: dict[int, tuple[threading.Thread, threading.Event]] = {}
-_worker_lock = threading.Lock()
-
-
 def start_worker_thread(app: Flask, poll_seconds: float = 1.0) -> threading.Event:
     """Start (once per app) a daemon worker thread; returns the event that stops it."""
-    with _worker_lock:
-        existing = _worker.get(id(app))
-        if existing and existing[0].is_alive():
-            return existing[1]
-        stop = threading.Event()
-        thread = threading.Thread(target=work, args=(app, stop, poll_seconds), name="pnyx-jobs", daemon=True)
-        thread.start()
-        _worker[id(app)] = (thread, stop)
-        return stop
+    return background.start_once("pnyx-jobs", app, work, poll_seconds)
 
 
 def init_app(app: Flask) -> None:

@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import smtplib
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound, ValidationFailed
 from ..models import Delivery, OutboxMessage, Recommendation, Response, User, WebhookSubscription
 from ..models.base import utcnow
-from . import audit
+from . import audit, background
 from .lookup import get_or_404
 from .permissions import authorize
 
@@ -168,6 +169,27 @@ class RunStats:
     errors: list[str] = field(default_factory=list)
 
 
+def claim(session: Session, ids: list[int], now: datetime) -> list[int]:
+    """Lease the due messages among ``ids`` to this worker; returns those it got.
+
+    Each row is leased by a conditional update (still pending and due), so of two workers that read
+    the same rows (SQLite has no ``SKIP LOCKED``; an in-process worker may run beside
+    ``flask outbox work``) only one gets each message, and a worker that crashes leaves it to
+    the next run once the lease is over.
+    """
+    got = []
+    for mid in ids:
+        leased = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == mid, OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .values(next_attempt_at=now + LEASE)
+        )
+        if leased.rowcount == 1:  # type: ignore[attr-defined]
+            got.append(mid)
+    session.commit()
+    return got
+
+
 def process_due(session: Session, mailer: MailSender, *, now: datetime | None = None, limit: int = 100,
                 poster: Callable[[OutboxMessage], None] = post_webhook) -> RunStats:
     """Send every due message once; each outcome is committed on its own so a crash loses nothing."""
@@ -177,12 +199,7 @@ def process_due(session: Session, mailer: MailSender, *, now: datetime | None = 
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)  # several workers never send the same row twice
-    ids = [m.id for m in session.execute(stmt).scalars()]
-    if ids:
-        # Lease the batch so a second worker (or this one after a crash) leaves it alone for a while.
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                        .values(next_attempt_at=now + LEASE))
-        session.commit()
+    ids = claim(session, [m.id for m in session.execute(stmt).scalars()], now)
     for mid in ids:
         msg = session.get(OutboxMessage, mid)
         if msg is None or msg.status != "pending":
@@ -236,6 +253,41 @@ def run_worker(app: Any, *, interval: float = 5.0, once: bool = False) -> None:
             if once:
                 return
             time.sleep(interval)
+
+
+def _work_until(app: Any, stop: threading.Event, interval: float) -> None:
+    """The in-process worker: like ``run_worker``, but an error (the database briefly away, say)
+    is logged and the loop goes on instead of ending the thread."""
+    from ..extensions import db
+
+    with app.app_context():
+        mailer = sender_from_config(app.config)
+        while not stop.is_set():
+            try:
+                send_reminders(db.session)
+                process_due(db.session, mailer)
+            except Exception:  # noqa: BLE001 - keep delivering once the cause goes away
+                log.exception("outbox worker error; retrying in %s s", interval)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+            stop.wait(interval)
+
+
+def start_worker_thread(app: Any, interval: float = 5.0) -> threading.Event:
+    """Start (once per app) a daemon thread that delivers the outbox; returns the event that stops it."""
+    return background.start_once("pnyx-outbox", app, _work_until, interval)
+
+
+def init_app(app: Any) -> None:
+    """Serving processes start the outbox thread on their first request unless
+    ``OUTBOX_WORKER_THREAD`` is false (default: on, off under TESTING)."""
+    if app.config.get("OUTBOX_WORKER_THREAD", not app.config.get("TESTING")):
+        interval = float(app.config.get("OUTBOX_INTERVAL", 5.0))
+
+        @app.before_request
+        def _ensure_outbox_worker() -> None:
+            start_worker_thread(app, interval)
 
 
 def outbox_overview(session: Session, actor: User, status: str | None = None, limit: int = 200

@@ -8,6 +8,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -17,7 +18,7 @@ from sqlalchemy import select
 
 from panel.models import Delivery, OutboxMessage
 from panel.models.base import utcnow
-from panel.services import notifications, responses
+from panel.services import background, notifications, responses
 from tests import helpers
 from tests.panel import followup_helpers as fh
 
@@ -264,3 +265,57 @@ def test_webhooks_page_allowed_and_forbidden(client, auth, db, users):
     assert client.get("/webhooks").status_code == 403
     token = helpers.csrf_token(client, "/dashboard")
     assert client.post("/webhooks/1/delete", data={"csrf_token": token}).status_code == 403
+
+
+def test_each_due_message_is_claimed_by_one_worker_only(db, users):
+    notifications.enqueue_email(db.session, users["mission"], subject="once", body="b")
+    db.session.commit()
+    mid = db.session.execute(select(OutboxMessage.id)).scalar_one()
+    now = utcnow()
+    assert notifications.claim(db.session, [mid], now) == [mid]
+    # a second worker that read the same row before the lease gets nothing
+    assert notifications.claim(db.session, [mid], now) == []
+    # once the lease is over, the message is due again (a worker that crashed mid-send)
+    assert notifications.claim(db.session, [mid], now + notifications.LEASE + timedelta(seconds=1)) == [mid]
+
+
+def test_in_process_worker_thread_delivers_and_survives_errors(app, db, users, smtp):
+    handler, port = smtp
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    notifications.enqueue_email(db.session, users["mission"], subject="From the thread", body="b")
+    db.session.commit()
+    stop = notifications.start_worker_thread(app, interval=0.05)
+    try:
+        assert notifications.start_worker_thread(app, interval=0.05) is stop  # one thread per app
+        deadline = time.time() + 20
+        while time.time() < deadline and not handler.messages:
+            time.sleep(0.05)
+        assert [m[2] for m in handler.messages if "Subject: From the thread" in m[2]]
+        db.session.expire_all()
+        assert db.session.execute(select(OutboxMessage.status)).scalar_one() == "sent"
+    finally:
+        stop.set()
+
+
+def test_worker_thread_is_started_by_the_first_request_only_when_configured(app, client, database_url):
+    # TESTING apps leave it off (tests drive the outbox themselves) ...
+    client.get("/")
+    assert background.running("pnyx-outbox", app) is None
+    # ... a serving app turns it on
+    from panel import create_app
+    from panel.extensions import db as _db
+    from tests.conftest import base_config
+
+    served = create_app(base_config(SQLALCHEMY_DATABASE_URI=database_url, TESTING=False, JOBS_WORKER_THREAD=False,
+                                    OUTBOX_INTERVAL=0.05))
+    thread = None
+    try:
+        served.test_client().get("/")
+        thread = background.running("pnyx-outbox", served)
+        assert thread is not None
+    finally:
+        if thread is not None:
+            notifications.start_worker_thread(served).set()  # the running thread's stop event
+            thread.join(timeout=5)
+        with served.app_context():
+            _db.engine.dispose()

@@ -78,11 +78,18 @@ class Config:
     # panel/gc_tuning.py and docs/realtime.md). GC_FREEZE=0 keeps CPython's defaults.
     GC_FREEZE = os.environ.get("GC_FREEZE", "1").lower() not in {"0", "false", "no", "off"}
     GC_THRESHOLD = os.environ.get("GC_THRESHOLD", "50000,20,100")
+    # In-process workers started by the first request (panel/services/background.py); set to 0 when
+    # separate `flask jobs work` / `flask outbox work` processes do the work.
+    JOBS_WORKER_THREAD = os.environ.get("JOBS_WORKER_THREAD", "1").lower() not in {"0", "false", "no", "off"}
+    OUTBOX_WORKER_THREAD = os.environ.get("OUTBOX_WORKER_THREAD", "1").lower() not in {"0", "false", "no", "off"}
+    OUTBOX_INTERVAL = float(os.environ.get("OUTBOX_INTERVAL", "5"))
     TESTING = False
 
 
 class TestConfig(Config):
     TESTING = True
+    JOBS_WORKER_THREAD = False  # tests drive jobs and the outbox themselves
+    OUTBOX_WORKER_THREAD = False
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = True

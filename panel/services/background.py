@@ -33,3 +33,12 @@ def running(name: str, app: Any) -> threading.Thread | None:
     """The live thread ``name`` of ``app``, if any."""
     entry = _running.get((name, id(app)))
     return entry[0] if entry and entry[0].is_alive() else None
+
+
+def stop(app: Any, timeout: float = 30.0) -> None:
+    """Stop every thread of ``app`` and wait for each (a test's server going away)."""
+    for (name, key), (thread, event) in list(_running.items()):
+        if key == id(app):
+            event.set()
+            thread.join(timeout=timeout)
+            _running.pop((name, key), None)

@@ -36,10 +36,8 @@ def live(database_url: str, users: dict[str, Any]) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
-        from panel.services import jobs
-        for worker, stop in list(jobs._worker.values()):
-            stop.set()
-            worker.join(timeout=30)
+        from panel.services import background
+        background.stop(app)
 
 
 

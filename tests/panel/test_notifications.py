@@ -306,7 +306,7 @@ def test_worker_thread_is_started_by_the_first_request_only_when_configured(app,
     from panel.extensions import db as _db
     from tests.conftest import base_config
 
-    served = create_app(base_config(SQLALCHEMY_DATABASE_URI=database_url, TESTING=False, JOBS_WORKER_THREAD=False,
+    served = create_app(base_config(SQLALCHEMY_DATABASE_URI=database_url, TESTING=False, JOBS_WORKER_THREAD=False, OUTBOX_WORKER_THREAD=True,
                                     OUTBOX_INTERVAL=0.05))
     thread = None
     try:
@@ -314,8 +314,7 @@ def test_worker_thread_is_started_by_the_first_request_only_when_configured(app,
         thread = background.running("pnyx-outbox", served)
         assert thread is not None
     finally:
-        if thread is not None:
-            notifications.start_worker_thread(served).set()  # the running thread's stop event
-            thread.join(timeout=5)
+        background.stop(served)
+        assert thread is None or not thread.is_alive()
         with served.app_context():
             _db.engine.dispose()

@@ -44,11 +44,12 @@ Per socket (all transitions under the queue's lock):
 Not attached, i.e. the normal engineio path throughout: long-polling clients, sockets with a
 timeout, any WSGI server but Werkzeug/Gunicorn, and async modes other than threading.
 Connections that negotiated permessage-deflate (browsers offer it) are attached but framed per
-connection by their own wsproto state — still without a thread wake-up. Off by default; turn it
-on with ``SOCKETIO_DIRECT_WRITE=1`` (config key or environment). Not yet shown to win reliably:
-see docs/realtime.md (2026-12-07): two quiet assembly runs with it met p99 < 150 ms, a third one
-collapsed during the connect phase (89 % connected; cause not found — runs without it collapsed
-too that night, under other agents' load).
+connection by their own wsproto state — still without a thread wake-up. On by default;
+``SOCKETIO_DIRECT_WRITE=0`` (config key or environment) turns it off. See docs/realtime.md
+(2026-12-07): it was off by default after an assembly run collapsed in its connect phase; that
+collapse was the connect burst overrunning the server (fixed in the connect and join paths, not
+here), and in the alternated quiet runs after the fix it gave p99 52–67 ms against 233–261 ms
+without it.
 """
 
 from __future__ import annotations

@@ -212,3 +212,52 @@ def test_server_processes_freeze_start_up_objects(env: dict[str, str], threshold
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["threshold"] == threshold
     assert (got["frozen"] > 10_000) is frozen and (got["done"] is not None) is frozen
+
+
+def test_direct_writes_are_on_by_default_and_switch_off(database_url, app, monkeypatch):
+    from deliberation import direct_write_enabled, fanout
+    from panel.extensions import socketio as ext
+
+    monkeypatch.delenv("SOCKETIO_DIRECT_WRITE", raising=False)
+    default = create_app(base_config(SQLALCHEMY_DATABASE_URI=database_url))
+    assert direct_write_enabled(default) and ext.server.eio._async["queue"] is fanout.FanoutQueue
+    off = create_app(base_config(SQLALCHEMY_DATABASE_URI=database_url, SOCKETIO_DIRECT_WRITE="0"))
+    assert not direct_write_enabled(off) and ext.server.eio._async["queue"] is not fanout.FanoutQueue
+    monkeypatch.setenv("SOCKETIO_DIRECT_WRITE", "0")
+    assert not direct_write_enabled(create_app(base_config(SQLALCHEMY_DATABASE_URI=database_url)))
+    monkeypatch.setenv("SOCKETIO_DIRECT_WRITE", "1")
+    assert direct_write_enabled(create_app(base_config(SQLALCHEMY_DATABASE_URI=database_url)))
+
+
+def test_the_default_app_writes_room_broadcasts_directly_in_order(database_url, app, db, users, room, token,
+                                                                  monkeypatch):
+    from deliberation import fanout
+
+    monkeypatch.delenv("SOCKETIO_DIRECT_WRITE", raising=False)
+    s = Served(database_url)
+    try:
+        citizen = add_citizens(db.session, users["panel"].id, 1)[0]
+        got: list[int] = []
+        watcher = socketio.Client(reconnection=False)
+        watcher.on("message", lambda m: got.append(m["seq"]), namespace=NAMESPACE)
+        watcher.connect(s.url, namespaces=[NAMESPACE], auth={"token": token(users["observer"])},
+                        transports=["websocket"], wait_timeout=10)
+        assert "error" not in join(watcher, room.id, last_seq=10**9)
+        poster = connect(s.url, token(citizen))
+        assert "error" not in join(poster, room.id)
+        before = fanout.stats["direct"]
+        for i in range(8):  # within the per-user burst (ROOM_MESSAGE_BURST = 10)
+            ack = poster.call("message", {"room": room.id, "body": f"m{i}", "client_id": f"d{i}"},
+                              namespace=NAMESPACE, timeout=10)
+            assert ack["seq"] == i + 1
+        pause = threading.Event()
+        for _ in range(200):
+            if len(got) >= 8:
+                break
+            pause.wait(0.05)
+        assert got == list(range(1, 9))
+        assert fanout.stats["direct"] - before >= 8  # the watcher's copies at least (the poster's too)
+        watcher.disconnect()
+        poster.disconnect()
+    finally:
+        s.stop()

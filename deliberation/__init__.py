@@ -49,7 +49,7 @@ def direct_write_enabled(app: Flask) -> bool:
     """``SOCKETIO_DIRECT_WRITE`` (config key, else environment; default on): see ``deliberation.fanout``.
 
     On by default since the connect-phase collapse was found and fixed: in alternated quiet assembly
-    runs it gave p99 52–67 ms against 233–261 ms without it (docs/realtime.md, 2026-12-07).
+    runs it gave p99 52–67 ms against 233–389 ms without it (docs/realtime.md, 2026-12-07).
     ``SOCKETIO_DIRECT_WRITE=0`` leaves engineio's writer threads to do every write.
     """
     value = app.config.get("SOCKETIO_DIRECT_WRITE", os.environ.get("SOCKETIO_DIRECT_WRITE", "1"))

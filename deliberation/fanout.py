@@ -48,7 +48,7 @@ connection by their own wsproto state — still without a thread wake-up. On by 
 ``SOCKETIO_DIRECT_WRITE=0`` (config key or environment) turns it off. See docs/realtime.md
 (2026-12-07): it was off by default after an assembly run collapsed in its connect phase; that
 collapse was the connect burst overrunning the server (fixed in the connect and join paths, not
-here), and in the alternated quiet runs after the fix it gave p99 52–67 ms against 233–261 ms
+here), and in the alternated quiet runs after the fix it gave p99 52–67 ms against 233–389 ms
 without it.
 """
 

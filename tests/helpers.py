@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -91,3 +93,13 @@ class Auth:
     def signout(self) -> Any:
         token = csrf_token(self.client, "/dashboard")
         return self.client.post("/auth/signout", data={"csrf_token": token})
+
+
+def wait_until(cond: Callable[[], Any], timeout: float = 20.0, step: float = 0.05) -> bool:
+    """Poll ``cond`` every ``step`` seconds until it is true or ``timeout`` passes; its last verdict."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return bool(cond())

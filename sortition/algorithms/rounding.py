@@ -104,7 +104,8 @@ def _leftover_choice(a: np.ndarray, frac: np.ndarray, extra: int, rng: np.random
         if best is None or score < best[:2]:
             best = (score[0], score[1], r)
     assert best is not None
-    return np.rint(best[2]).astype(np.int64)
+    chosen: np.ndarray = np.rint(best[2]).astype(np.int64)
+    return chosen
 
 
 def round_to_lottery(

@@ -7,6 +7,7 @@ process, so the tests can broadcast from their own threads and read the fan-out'
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import socket
@@ -24,15 +25,10 @@ from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import FrameProtocol
 
 from deliberation import fanout
+from tests import helpers
 
+wait_until = functools.partial(helpers.wait_until, step=0.02)  # fan-out waits are short: poll finely
 
-def wait_until(cond: Any, timeout: float = 20.0, step: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return bool(cond())
 
 
 class BareServer:

@@ -18,17 +18,9 @@ from sqlalchemy import create_engine, select, text
 from deliberation.client import RoomClient
 from panel.models import Message
 from tests.conftest import PG_URL, REDIS_URL, need
+from tests.helpers import wait_until
 
 from .factories import add_citizens
-
-
-def wait_until(cond: Any, timeout: float = 20.0, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 def committed(db: Any, room_id: int) -> list[tuple[int, str]]:

@@ -8,7 +8,6 @@ import hmac
 import json
 import socket
 import threading
-import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -20,6 +19,7 @@ from panel.models import Delivery, OutboxMessage
 from panel.models.base import utcnow
 from panel.services import background, notifications, responses
 from tests import helpers
+from tests.helpers import wait_until
 from tests.panel import followup_helpers as fh
 
 
@@ -287,9 +287,7 @@ def test_in_process_worker_thread_delivers_and_survives_errors(app, db, users, s
     stop = notifications.start_worker_thread(app, interval=0.05)
     try:
         assert notifications.start_worker_thread(app, interval=0.05) is stop  # one thread per app
-        deadline = time.time() + 20
-        while time.time() < deadline and not handler.messages:
-            time.sleep(0.05)
+        wait_until(lambda: handler.messages)
         assert [m[2] for m in handler.messages if "Subject: From the thread" in m[2]]
         db.session.expire_all()
         assert db.session.execute(select(OutboxMessage.status)).scalar_one() == "sent"
